@@ -1,0 +1,117 @@
+// The in-process bus of embedded mode: publish() resolves only once the consumer has stored the events,
+// so an acknowledged event survives a kill -9 exactly as it does with Kafka (acks=all) + PostgreSQL.
+
+import { encodeEvent } from "../../domain/wire.ts";
+import type { LogEvent } from "../../domain/log-event.ts";
+import type {
+  BatchHandler,
+  BusRecord,
+  DeadLetter,
+  Health,
+  LogPublisher,
+  LogSubscriber,
+} from "../../ports/log-bus.ts";
+
+interface Pending {
+  record: BusRecord;
+  settle: (error?: Error) => void;
+}
+
+export interface MemoryBusOptions {
+  topic?: string;
+  maxBatch?: number;
+  /** Most records waiting for the consumer before publish() is refused (backpressure). */
+  maxQueued?: number;
+  /** Delay before redelivering a batch whose handler failed. */
+  retryDelayMs?: number;
+}
+
+export class MemoryBus implements LogPublisher, LogSubscriber {
+  readonly topic: string;
+  readonly deadLetters: DeadLetter[] = [];
+  private readonly maxBatch: number;
+  private readonly maxQueued: number;
+  private readonly retryDelayMs: number;
+  private queue: Pending[] = [];
+  private nextOffset = 0n;
+  private handler: BatchHandler | undefined;
+  private wake: (() => void) | undefined;
+  private loop: Promise<void> | undefined;
+  private running = false;
+
+  constructor(opts: MemoryBusOptions = {}) {
+    this.topic = opts.topic ?? "log-events";
+    this.maxBatch = opts.maxBatch ?? 5000;
+    this.maxQueued = opts.maxQueued ?? 200_000;
+    this.retryDelayMs = opts.retryDelayMs ?? 200;
+  }
+
+  async start(): Promise<void> {}
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+    for (const p of this.queue.splice(0)) p.settle(new Error("bus stopped"));
+  }
+
+  publish(events: LogEvent[]): Promise<void> {
+    if (events.length === 0) return Promise.resolve();
+    if (this.queue.length + events.length > this.maxQueued) return Promise.reject(new Error("bus queue full"));
+    const now = Date.now();
+    const settled = events.map(
+      (event) =>
+        new Promise<void>((resolve, reject) => {
+          const record: BusRecord = {
+            partition: 0,
+            offset: String(this.nextOffset++),
+            key: event.source,
+            value: Buffer.from(encodeEvent(event)),
+            timestamp: now,
+          };
+          this.queue.push({ record, settle: (error) => (error ? reject(error) : resolve()) });
+        }),
+    );
+    this.wake?.();
+    return Promise.all(settled).then(() => undefined);
+  }
+
+  async run(handler: BatchHandler): Promise<void> {
+    this.handler = handler;
+    this.running = true;
+    this.loop = this.consume();
+  }
+
+  async deadLetter(letters: DeadLetter[]): Promise<void> {
+    this.deadLetters.push(...letters);
+  }
+
+  async health(): Promise<Health> {
+    return { ok: true, detail: `in-process, ${this.queue.length} queued` };
+  }
+
+  async lag(): Promise<Map<number, number>> {
+    return new Map([[0, this.queue.length]]);
+  }
+
+  private async consume(): Promise<void> {
+    while (this.running) {
+      if (this.queue.length === 0) {
+        await new Promise<void>((resolve) => {
+          this.wake = resolve;
+        });
+        this.wake = undefined;
+        continue;
+      }
+      const batch = this.queue.slice(0, this.maxBatch);
+      try {
+        await this.handler?.({ topic: this.topic, records: batch.map((p) => p.record) });
+        this.queue.splice(0, batch.length);
+        for (const p of batch) p.settle();
+      } catch {
+        // The store is failing: leave the batch queued and try again shortly, as Kafka would redeliver it.
+        await Bun.sleep(this.retryDelayMs);
+      }
+    }
+  }
+}

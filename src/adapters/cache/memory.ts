@@ -1,0 +1,51 @@
+// The embedded query cache: a bounded in-memory map with per-entry expiry (oldest entries evicted first).
+
+import type { Health } from "../../ports/log-bus.ts";
+import type { QueryCache } from "../../ports/query-cache.ts";
+
+export class MemoryCache implements QueryCache {
+  private readonly entries = new Map<string, { value: string; expires: number }>();
+  private bytes = 0;
+
+  constructor(private readonly maxBytes = 64 * 1024 * 1024) {}
+
+  async start(): Promise<void> {}
+
+  async stop(): Promise<void> {
+    this.entries.clear();
+    this.bytes = 0;
+  }
+
+  async get(key: string): Promise<string | undefined> {
+    const entry = this.entries.get(key);
+    if (!entry) return undefined;
+    if (entry.expires <= Date.now()) {
+      this.delete(key);
+      return undefined;
+    }
+    return entry.value;
+  }
+
+  async set(key: string, value: string, ttlMs: number): Promise<void> {
+    if (ttlMs <= 0 || value.length > this.maxBytes) return;
+    this.delete(key);
+    this.entries.set(key, { value, expires: Date.now() + ttlMs });
+    this.bytes += value.length;
+    // Map iteration is insertion order: the first keys are the oldest.
+    for (const k of this.entries.keys()) {
+      if (this.bytes <= this.maxBytes) break;
+      this.delete(k);
+    }
+  }
+
+  async health(): Promise<Health> {
+    return { ok: true, detail: `in-memory, ${this.entries.size} entries` };
+  }
+
+  private delete(key: string): void {
+    const entry = this.entries.get(key);
+    if (!entry) return;
+    this.bytes -= entry.value.length;
+    this.entries.delete(key);
+  }
+}

@@ -1,0 +1,38 @@
+// SQL fragments shared by the embedded store's queries: filters, keyset, and FTS5 query text.
+
+import type { LogFilter, LogQuery } from "../../domain/query.ts";
+import type { SearchTerms } from "../../domain/search-syntax.ts";
+
+export type Binding = string | number | bigint | null;
+
+export interface Where {
+  sql: string;
+  params: Binding[];
+}
+
+export const filterWhere = (f: LogFilter, alias = ""): Where => {
+  const a = alias ? `${alias}.` : "";
+  const parts = [`${a}ts >= ?`, `${a}ts <= ?`];
+  const params: Binding[] = [f.start, f.end];
+  if (f.levels.length) {
+    parts.push(`${a}level IN (${f.levels.map(() => "?").join(",")})`);
+    params.push(...f.levels);
+  }
+  if (f.sources.length) {
+    parts.push(`${a}source IN (${f.sources.map(() => "?").join(",")})`);
+    params.push(...f.sources);
+  }
+  return { sql: parts.join(" AND "), params };
+};
+
+export const keysetWhere = (q: LogQuery, alias = ""): Where => {
+  if (!q.cursor) return { sql: "1", params: [] };
+  const a = alias ? `${alias}.` : "";
+  return { sql: `(${a}ts < ? OR (${a}ts = ? AND ${a}id < ?))`, params: [q.cursor.ts, q.cursor.ts, q.cursor.id] };
+};
+
+const quote = (token: string): string => `"${token.replaceAll('"', '""')}"`;
+
+/** FTS5 MATCH text for the positive terms; exclusions are applied by the exact filter afterwards. */
+export const ftsQuery = (t: SearchTerms): string =>
+  [...t.words.map(quote), ...t.phrases.map((p) => quote(p.join(" ")))].join(" AND ");

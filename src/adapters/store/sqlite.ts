@@ -1,0 +1,62 @@
+// The embedded store (bun:sqlite): both store ports over one database file under DATA_DIR.
+
+import { Database } from "bun:sqlite";
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import type { Health } from "../../ports/log-bus.ts";
+import type { LogReader, LogWriter } from "../../ports/log-store.ts";
+import { createSqliteRead } from "./sqlite-reader.ts";
+import { SQLITE_SCHEMA } from "./sqlite-schema.ts";
+import { createSqliteWrite } from "./sqlite-writer.ts";
+
+export interface SqliteStore {
+  writer: LogWriter;
+  reader: LogReader;
+  db: Database;
+}
+
+export const createSqliteStore = (path: string): SqliteStore => {
+  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path, { create: true, strict: true });
+  db.exec(SQLITE_SCHEMA);
+  const w = createSqliteWrite(db);
+  const r = createSqliteRead(db);
+  let open = true;
+  const health = async (): Promise<Health> => {
+    if (!open) return { ok: false, detail: "closed" };
+    try {
+      db.query("SELECT 1").get();
+      return { ok: true, detail: "sqlite" };
+    } catch (error) {
+      return { ok: false, detail: error instanceof Error ? error.message : String(error) };
+    }
+  };
+  // Writer and reader share the connection; it closes when both have stopped.
+  let users = 2;
+  const release = async (): Promise<void> => {
+    users--;
+    if (users === 0 && open) {
+      open = false;
+      db.close();
+    }
+  };
+  const writer: LogWriter = {
+    start: async () => {},
+    stop: release,
+    write: async (batch) => w.write(batch),
+    committedOffsets: async (group, topic) => w.committed(group, topic),
+    health,
+  };
+  const reader: LogReader = {
+    start: async () => {},
+    stop: release,
+    page: async (q) => r.page(q),
+    search: async (q) => r.search(q),
+    stats: async (q) => r.stats(q),
+    findById: async (id) => r.findById(id),
+    tail: async (q) => r.tail(q),
+    watermark: async () => r.watermark(),
+    health,
+  };
+  return { writer, reader, db };
+};

@@ -1,0 +1,153 @@
+// loadConfig(): parses the environment once, fails with every bad variable named, returns a frozen Config.
+
+import { type Env, EnvSchema, type Role } from "./schema.ts";
+
+export type { Role };
+
+export interface PostgresConfig {
+  url: string;
+  readUrl: string;
+  username: string | undefined;
+  password: string | undefined;
+  ssl: "disable" | "require" | "verify-full";
+  sslCa: string | undefined;
+  poolSize: number;
+}
+
+export interface KafkaConfig {
+  brokers: string[];
+  topic: string;
+  partitions: number;
+  replicationFactor: number;
+  group: string;
+  clientId: string;
+  sendTimeoutMs: number;
+  ssl: boolean;
+  sslCa: string | undefined;
+  sasl: { mechanism: "plain" | "scram-sha-256" | "scram-sha-512"; username: string; password: string } | undefined;
+}
+
+export interface RedisConfig {
+  url: string | undefined;
+  host: string;
+  port: number;
+  password: string | undefined;
+  tls: boolean;
+}
+
+export interface Config {
+  role: Role;
+  host: string;
+  ports: { gateway: number; producer: number; consumer: number };
+  dataDir: string;
+  logLevel: Env["LOG_LEVEL"];
+  postgres: PostgresConfig | undefined;
+  kafka: KafkaConfig | undefined;
+  redis: RedisConfig | undefined;
+  metrics: { enabled: boolean; requireKey: boolean };
+  ingest: {
+    apiKeys: string[];
+    maxBodyBytes: number;
+    maxBatchEvents: number;
+    maxMessageBytes: number;
+    maxMetadataBytes: number;
+    rateLimit: { rps: number; burst: number; globalRps: number };
+  };
+  query: { apiKeys: string[]; cacheTtlMs: number; liveTtlMs: number };
+  consumer: { batchSize: number; retentionDays: number };
+}
+
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+    this.problems = problems;
+  }
+}
+
+const deepFreeze = <T>(value: T): T => {
+  if (value !== null && typeof value === "object") {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+};
+
+export const loadConfig = (env: Record<string, string | undefined>, roleOverride?: string): Config => {
+  const input = { ...env, ...(roleOverride === undefined ? {} : { ROLE: roleOverride }) };
+  const parsed = EnvSchema.safeParse(input);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => {
+        const name = String(i.path[0] ?? "environment");
+        const shown = name === "ROLE" && roleOverride !== undefined ? "--role" : name;
+        return `${shown}: ${i.message} (got ${JSON.stringify(input[name as keyof typeof input] ?? null)})`;
+      }),
+    );
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  if (e.KAFKA_SASL_MECHANISM && (!e.KAFKA_SASL_USERNAME || !e.KAFKA_SASL_PASSWORD))
+    problems.push("KAFKA_SASL_USERNAME/KAFKA_SASL_PASSWORD: required when KAFKA_SASL_MECHANISM is set");
+  if (problems.length) throw new ConfigError(problems);
+
+  const postgres: PostgresConfig | undefined = e.POSTGRES_URL
+    ? {
+        url: e.POSTGRES_URL,
+        readUrl: e.POSTGRES_READ_URL ?? e.POSTGRES_URL,
+        username: e.POSTGRES_USERNAME,
+        password: e.POSTGRES_PASSWORD,
+        ssl: e.POSTGRES_SSL,
+        sslCa: e.POSTGRES_SSL_CA,
+        poolSize: e.POSTGRES_POOL_SIZE,
+      }
+    : undefined;
+  const kafka: KafkaConfig | undefined = e.KAFKA_BOOTSTRAP_SERVERS.length
+    ? {
+        brokers: e.KAFKA_BOOTSTRAP_SERVERS,
+        topic: e.KAFKA_TOPIC,
+        partitions: e.KAFKA_PARTITIONS,
+        replicationFactor: e.KAFKA_REPLICATION_FACTOR,
+        group: e.KAFKA_CONSUMER_GROUP,
+        clientId: e.KAFKA_CLIENT_ID,
+        sendTimeoutMs: e.KAFKA_SEND_TIMEOUT_MS,
+        ssl: e.KAFKA_SSL,
+        sslCa: e.KAFKA_SSL_CA,
+        sasl:
+          e.KAFKA_SASL_MECHANISM && e.KAFKA_SASL_USERNAME && e.KAFKA_SASL_PASSWORD
+            ? { mechanism: e.KAFKA_SASL_MECHANISM, username: e.KAFKA_SASL_USERNAME, password: e.KAFKA_SASL_PASSWORD }
+            : undefined,
+      }
+    : undefined;
+  const redis: RedisConfig | undefined =
+    e.REDIS_URL || e.REDIS_HOST
+      ? { url: e.REDIS_URL, host: e.REDIS_HOST ?? "127.0.0.1", port: e.REDIS_PORT, password: e.REDIS_PASSWORD, tls: e.REDIS_TLS }
+      : undefined;
+
+  return deepFreeze({
+    role: e.ROLE,
+    host: e.HOST,
+    ports: { gateway: e.GATEWAY_PORT, producer: e.PRODUCER_PORT, consumer: e.CONSUMER_PORT },
+    dataDir: e.DATA_DIR,
+    logLevel: e.LOG_LEVEL,
+    postgres,
+    kafka,
+    redis,
+    metrics: { enabled: e.PROMETHEUS_ENABLED, requireKey: e.METRICS_REQUIRE_KEY },
+    ingest: {
+      apiKeys: e.INGEST_API_KEYS,
+      maxBodyBytes: e.MAX_BODY_BYTES,
+      maxBatchEvents: e.MAX_BATCH_EVENTS,
+      maxMessageBytes: e.MAX_MESSAGE_BYTES,
+      maxMetadataBytes: e.MAX_METADATA_BYTES,
+      rateLimit: {
+        rps: e.RATE_LIMIT_RPS,
+        burst: e.RATE_LIMIT_BURST || e.RATE_LIMIT_RPS * 2,
+        globalRps: e.RATE_LIMIT_GLOBAL_RPS,
+      },
+    },
+    query: { apiKeys: e.QUERY_API_KEYS, cacheTtlMs: e.CACHE_TTL_MS, liveTtlMs: e.CACHE_LIVE_TTL_MS },
+    consumer: { batchSize: e.CONSUMER_BATCH_SIZE, retentionDays: e.RETENTION_DAYS },
+  });
+};

@@ -1,0 +1,56 @@
+// Every environment variable logproc reads, with its default and meaning: the source of --help and the example env.
+
+export interface Variable {
+  name: string;
+  default?: string;
+  help: string;
+}
+
+export const VARIABLES: readonly Variable[] = [
+  { name: "ROLE", default: "all", help: "producer | consumer | gateway | all (the --role flag wins)" },
+  { name: "POSTGRES_URL", help: "postgres://user:pass@host:port/db or jdbc:postgresql://host:port/db; unset = embedded SQLite" },
+  { name: "POSTGRES_USERNAME", help: "user name, when not in POSTGRES_URL" },
+  { name: "POSTGRES_PASSWORD", help: "password, when not in POSTGRES_URL" },
+  { name: "POSTGRES_READ_URL", help: "a read replica for the gateway's queries (same forms as POSTGRES_URL)" },
+  { name: "POSTGRES_SSL", default: "disable", help: "disable | require | verify-full" },
+  { name: "POSTGRES_SSL_CA", help: "path of a PEM CA bundle for verify-full" },
+  { name: "POSTGRES_POOL_SIZE", default: "10", help: "connections per role" },
+  { name: "KAFKA_BOOTSTRAP_SERVERS", help: "host:port[,host:port]; unset = the in-process bus" },
+  { name: "KAFKA_TOPIC", default: "log-events", help: "topic of log events (dead letters go to <topic>.dlq)" },
+  { name: "KAFKA_PARTITIONS", default: "6", help: "partitions when the topic is created" },
+  { name: "KAFKA_REPLICATION_FACTOR", default: "1", help: "replication factor when the topic is created" },
+  { name: "KAFKA_CONSUMER_GROUP", default: "log-consumer-group", help: "consumer group of the consumer role" },
+  { name: "KAFKA_CLIENT_ID", default: "logproc", help: "client id sent to the brokers" },
+  { name: "KAFKA_SEND_TIMEOUT_MS", default: "1500", help: "bound on one publish; past it the request gets 503" },
+  { name: "KAFKA_SSL", default: "false", help: "TLS to the brokers" },
+  { name: "KAFKA_SSL_CA", help: "path of a PEM CA bundle for the brokers" },
+  { name: "KAFKA_SASL_MECHANISM", help: "plain | scram-sha-256 | scram-sha-512" },
+  { name: "KAFKA_SASL_USERNAME", help: "SASL user" },
+  { name: "KAFKA_SASL_PASSWORD", help: "SASL password" },
+  { name: "REDIS_URL", help: "redis://[:password@]host:port[/db] or rediss:// for TLS; wins over REDIS_HOST" },
+  { name: "REDIS_HOST", help: "Redis host; unset (and no REDIS_URL) = in-memory cache" },
+  { name: "REDIS_PORT", default: "6379", help: "Redis port" },
+  { name: "REDIS_PASSWORD", help: "Redis AUTH password" },
+  { name: "REDIS_TLS", default: "false", help: "TLS to Redis" },
+  { name: "PROMETHEUS_ENABLED", default: "true", help: "serve /metrics and /actuator/prometheus" },
+  { name: "METRICS_REQUIRE_KEY", default: "false", help: "metrics need an API key like the data routes" },
+  { name: "HOST", default: "0.0.0.0", help: "address the HTTP servers bind" },
+  { name: "GATEWAY_PORT", default: "8080", help: "gateway HTTP port" },
+  { name: "PRODUCER_PORT", default: "8081", help: "producer HTTP port" },
+  { name: "CONSUMER_PORT", default: "8082", help: "consumer health/metrics port" },
+  { name: "DATA_DIR", default: "./data", help: "directory of the embedded SQLite database" },
+  { name: "LOG_LEVEL", default: "info", help: "debug | info | warn | error" },
+  { name: "INGEST_API_KEYS", help: "comma-separated keys; set = the producer requires one" },
+  { name: "QUERY_API_KEYS", help: "comma-separated keys; set = the gateway requires one" },
+  { name: "RATE_LIMIT_RPS", default: "0", help: "requests/s per client (API key, else address); 0 = off" },
+  { name: "RATE_LIMIT_BURST", default: "0", help: "burst per client; 0 = 2 x RATE_LIMIT_RPS" },
+  { name: "RATE_LIMIT_GLOBAL_RPS", default: "0", help: "requests/s over all clients; 0 = off" },
+  { name: "MAX_BODY_BYTES", default: "10485760", help: "largest request body (after gzip decompression)" },
+  { name: "MAX_BATCH_EVENTS", default: "10000", help: "most events in one batch request" },
+  { name: "MAX_MESSAGE_BYTES", default: "32768", help: "largest message, UTF-8 bytes" },
+  { name: "MAX_METADATA_BYTES", default: "16384", help: "largest metadata, serialized bytes" },
+  { name: "CONSUMER_BATCH_SIZE", default: "10000", help: "most events written in one COPY transaction" },
+  { name: "RETENTION_DAYS", default: "0", help: "drop daily partitions older than this; 0 = keep all" },
+  { name: "CACHE_TTL_MS", default: "300000", help: "cache lifetime of a query window that ended before the watermark" },
+  { name: "CACHE_LIVE_TTL_MS", default: "2000", help: "cache lifetime of a query window touching the live edge" },
+];

@@ -1,0 +1,50 @@
+// The one error family of logproc: a string code that the HTTP layer maps to a status.
+
+export type ErrorCode =
+  | "validation_failed"
+  | "malformed_json"
+  | "payload_too_large"
+  | "unsupported_media_type"
+  | "unauthorized"
+  | "rate_limited"
+  | "not_found"
+  | "unavailable"
+  | "internal";
+
+export interface FieldIssue {
+  field: string;
+  message: string;
+}
+
+export class DomainError extends Error {
+  readonly code: ErrorCode;
+  readonly details: FieldIssue[] | undefined;
+  /** Seconds a client should wait before retrying (429/503). */
+  readonly retryAfter: number | undefined;
+
+  constructor(code: ErrorCode, message: string, opts: { details?: FieldIssue[]; retryAfter?: number } = {}) {
+    super(message);
+    this.name = "DomainError";
+    this.code = code;
+    this.details = opts.details;
+    this.retryAfter = opts.retryAfter;
+  }
+}
+
+export const validationError = (details: FieldIssue[], message?: string): DomainError =>
+  new DomainError("validation_failed", message ?? details.map((d) => `${d.field}: ${d.message}`).join("; "), {
+    details,
+  });
+
+/** Thrown by a store when the data itself is refused (not a connection problem): retrying cannot help. */
+export class UnstorableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UnstorableError";
+  }
+}
+
+/** A batch item that was not even valid JSON (an NDJSON line): reported like any other bad item. */
+export class MalformedItem {
+  constructor(readonly reason: string) {}
+}

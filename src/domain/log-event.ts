@@ -1,0 +1,150 @@
+// The log event: its input schema (zod), its normalized form, and the limits that bound it.
+
+import { uuidv7 } from "uuidv7";
+import { z } from "zod";
+import { type FieldIssue, validationError } from "./errors.ts";
+import { type Level, LEVELS, parseLevel } from "./level.ts";
+import { findUnstorable, jsonDepth, unstorableReason } from "./text.ts";
+import { parseTime } from "./time.ts";
+
+export type Metadata = Record<string, unknown>;
+
+/** A validated, normalized event: what travels on the bus and lands in the store. */
+export interface LogEvent {
+  id: string;
+  level: Level;
+  message: string;
+  source: string;
+  /** Event time, epoch milliseconds UTC. */
+  timestamp: number;
+  metadata: Metadata | null;
+}
+
+/** An event as the store returns it. */
+export interface StoredLogEvent extends LogEvent {
+  /** When it was stored, epoch milliseconds. */
+  createdAt: number;
+  /** Store-assigned arrival sequence, increasing in commit order. */
+  seq: number;
+}
+
+export interface EventLimits {
+  maxMessageBytes: number;
+  maxMetadataBytes: number;
+  maxMetadataDepth: number;
+  maxSourceLength: number;
+  maxIdLength: number;
+}
+
+export const DEFAULT_EVENT_LIMITS: EventLimits = {
+  maxMessageBytes: 32 * 1024,
+  maxMetadataBytes: 16 * 1024,
+  maxMetadataDepth: 8,
+  maxSourceLength: 100,
+  maxIdLength: 64,
+};
+
+const utf8Length = (text: string): number => Buffer.byteLength(text, "utf8");
+
+const storable = (value: string, ctx: z.RefinementCtx): void => {
+  const reason = unstorableReason(value);
+  if (reason) ctx.addIssue({ code: "custom", message: reason });
+};
+
+/** The schema of one incoming event. Unknown fields are ignored. */
+export const makeLogEventInput = (limits: EventLimits = DEFAULT_EVENT_LIMITS) =>
+  z.object({
+    level: z
+      .string({ error: "is required and must be a string" })
+      .transform((v, ctx) => {
+        const level = parseLevel(v);
+        if (!level) {
+          ctx.addIssue({ code: "custom", message: `must be one of ${LEVELS.join(", ")}` });
+          return z.NEVER;
+        }
+        return level;
+      }),
+    message: z
+      .string({ error: "is required and must be a string" })
+      .min(1, "must not be empty")
+      .superRefine((v, ctx) => {
+        if (utf8Length(v) > limits.maxMessageBytes)
+          ctx.addIssue({ code: "custom", message: `must be at most ${limits.maxMessageBytes} bytes` });
+        storable(v, ctx);
+      }),
+    source: z
+      .string({ error: "is required and must be a string" })
+      .min(1, "must not be empty")
+      .max(limits.maxSourceLength, `must be at most ${limits.maxSourceLength} characters`)
+      .superRefine(storable),
+    timestamp: z
+      .union([z.string(), z.number()], { error: "must be an ISO-8601 string or epoch milliseconds" })
+      .nullish()
+      .transform((v, ctx) => {
+        if (v === undefined || v === null) return undefined;
+        const ms = parseTime(v);
+        if (ms === undefined) {
+          ctx.addIssue({ code: "custom", message: "must be ISO-8601 (zone optional, UTC if absent) or epoch ms" });
+          return z.NEVER;
+        }
+        return ms;
+      }),
+    id: z
+      .string({ error: "must be a string" })
+      .min(1, "must not be empty")
+      .max(limits.maxIdLength, `must be at most ${limits.maxIdLength} characters`)
+      .superRefine(storable)
+      .nullish(),
+    metadata: z
+      .record(z.string(), z.unknown(), { error: "must be a JSON object" })
+      .nullish()
+      .superRefine((v, ctx) => {
+        if (v === undefined || v === null) return;
+        if (jsonDepth(v) > limits.maxMetadataDepth)
+          ctx.addIssue({ code: "custom", message: `must be nested at most ${limits.maxMetadataDepth} deep` });
+        if (utf8Length(JSON.stringify(v)) > limits.maxMetadataBytes)
+          ctx.addIssue({ code: "custom", message: `must be at most ${limits.maxMetadataBytes} bytes serialized` });
+        const bad = findUnstorable(v);
+        if (bad) ctx.addIssue({ code: "custom", path: bad.path.split(".").filter(Boolean), message: bad.reason });
+      }),
+  });
+
+export type LogEventInput = z.output<ReturnType<typeof makeLogEventInput>>;
+
+/** zod issues → our field list ("metadata.user.name"). */
+export const toFieldIssues = (error: z.ZodError, prefix = ""): FieldIssue[] =>
+  error.issues.map((issue) => ({
+    field: prefix + (issue.path.length ? issue.path.map(String).join(".") : "body"),
+    message: issue.code === "invalid_type" && issue.input === undefined ? "is required" : issue.message,
+  }));
+
+export type EventParseResult = { ok: true; event: LogEvent } | { ok: false; issues: FieldIssue[] };
+
+/** Validates one raw JSON value and fills the defaults (id: UUIDv7, timestamp: receive time). */
+export const makeEventParser = (limits: EventLimits = DEFAULT_EVENT_LIMITS) => {
+  const schema = makeLogEventInput(limits);
+  return (raw: unknown, receivedAt: number = Date.now(), prefix = ""): EventParseResult => {
+    if (raw === null || typeof raw !== "object" || Array.isArray(raw))
+      return { ok: false, issues: [{ field: prefix || "body", message: "must be a JSON object" }] };
+    const parsed = schema.safeParse(raw);
+    if (!parsed.success) return { ok: false, issues: toFieldIssues(parsed.error, prefix) };
+    const v = parsed.data;
+    return {
+      ok: true,
+      event: {
+        id: v.id ?? uuidv7(),
+        level: v.level,
+        message: v.message,
+        source: v.source,
+        timestamp: v.timestamp ?? receivedAt,
+        metadata: v.metadata ?? null,
+      },
+    };
+  };
+};
+
+export const parseEventOrThrow = (parse: ReturnType<typeof makeEventParser>, raw: unknown): LogEvent => {
+  const result = parse(raw);
+  if (!result.ok) throw validationError(result.issues);
+  return result.event;
+};

@@ -1,0 +1,75 @@
+// The query model shared by the gateway and every store: filters, pages, search, stats, tail.
+
+import type { Cursor } from "./cursor.ts";
+import type { Level } from "./level.ts";
+import type { StoredLogEvent } from "./log-event.ts";
+import type { SearchTerms } from "./search-syntax.ts";
+
+export interface LogFilter {
+  /** Inclusive lower bound on event time, epoch ms. */
+  start: number;
+  /** Inclusive upper bound on event time, epoch ms. */
+  end: number;
+  /** Empty = every level. */
+  levels: Level[];
+  /** Empty = every source. */
+  sources: string[];
+}
+
+export interface LogQuery extends LogFilter {
+  size: number;
+  /** Zero-based page number; ignored when a cursor is given. */
+  page: number;
+  /** Continue strictly after this item in (timestamp desc, id desc) order. */
+  cursor?: Cursor;
+}
+
+export interface SearchQuery extends LogQuery {
+  terms: SearchTerms;
+}
+
+export interface PageItem extends StoredLogEvent {
+  /** For search: the query terms this event matched. */
+  matched?: string[];
+}
+
+export interface LogPage {
+  items: PageItem[];
+  /** Matching events in the window (exact when totalExact, else an estimate or lower bound). */
+  total: number;
+  totalExact: boolean;
+  /** True when more items follow the last one returned. */
+  hasMore: boolean;
+}
+
+/** Exact totals are counted up to this many rows; past it the store answers an estimate. */
+export const EXACT_TOTAL_BOUND = 10_000;
+
+export interface StatsQuery {
+  start: number;
+  end: number;
+  /** Width of one histogram bucket, ms (a multiple of one minute). */
+  bucketMs: number;
+}
+
+export interface HistogramBucket {
+  start: number;
+  count: number;
+  levels: Partial<Record<Level, number>>;
+}
+
+export interface Stats {
+  totalLogs: number;
+  levelCounts: Partial<Record<Level, number>>;
+  sourceCounts: Record<string, number>;
+  histogram: HistogramBucket[];
+}
+
+export interface TailQuery {
+  /** Only events stored after this arrival sequence. */
+  afterSeq: number;
+  levels: Level[];
+  sources: string[];
+  terms?: SearchTerms;
+  limit: number;
+}

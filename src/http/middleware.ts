@@ -1,0 +1,55 @@
+// Middleware every role uses: request id, API-key auth (constant time), request counting.
+
+import { timingSafeEqual } from "node:crypto";
+import type { MiddlewareHandler } from "hono";
+import { uuidv7 } from "uuidv7";
+import { DomainError } from "../domain/errors.ts";
+import type { Metrics } from "../observability/metrics.ts";
+import { errorResponse } from "./errors.ts";
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export const requestId = (): MiddlewareHandler => async (c, next) => {
+  const given = c.req.header("x-request-id");
+  const id = given && REQUEST_ID.test(given) ? given : uuidv7();
+  c.set("requestId", id);
+  c.header("X-Request-Id", id);
+  await next();
+};
+
+export const countRequests = (metrics: Metrics | undefined, role: string): MiddlewareHandler => async (c, next) => {
+  await next();
+  metrics?.httpRequests.inc({ role, status: String(c.res.status) });
+};
+
+const keyOf = (authorization: string | undefined, apiKey: string | undefined): string | undefined => {
+  if (apiKey) return apiKey.trim();
+  const m = authorization ? /^Bearer\s+(.+)$/i.exec(authorization.trim()) : null;
+  return m?.[1]?.trim();
+};
+
+/** Compares against every key in constant time per key, so timing reveals neither key nor position. */
+export const matchesKey = (given: string, keys: readonly string[]): boolean => {
+  const a = Buffer.from(given);
+  let ok = false;
+  for (const key of keys) {
+    const b = Buffer.from(key);
+    const same = a.length === b.length ? timingSafeEqual(a, b) : timingSafeEqual(b, b) && false;
+    ok = same || ok;
+  }
+  return ok;
+};
+
+/** Sets c.var.client to the API key (when keys are configured) or the remote address, and enforces the key. */
+export const apiKeyAuth = (keys: readonly string[], remote: (c: Parameters<MiddlewareHandler>[0]) => string): MiddlewareHandler =>
+  async (c, next) => {
+    const given = keyOf(c.req.header("authorization"), c.req.header("x-api-key"));
+    if (keys.length > 0) {
+      if (!given || !matchesKey(given, keys)) {
+        c.header("WWW-Authenticate", 'Bearer realm="logproc"');
+        return errorResponse(c, new DomainError("unauthorized", "a valid API key is required (Authorization: Bearer <key> or X-API-Key)"));
+      }
+      c.set("client", `key:${given}`);
+    } else c.set("client", `ip:${remote(c)}`);
+    await next();
+  };

@@ -1,0 +1,97 @@
+// The producer's HTTP API: the paths and response shapes of the design we replace.
+
+import { Hono, type MiddlewareHandler } from "hono";
+import type { Health } from "../ports/log-bus.ts";
+import type { Ingest } from "../services/ingest.ts";
+import type { Logger } from "../observability/logger.ts";
+import type { Metrics } from "../observability/metrics.ts";
+import { bodyKind, parseJsonBody, parseNdjson, readBodyText } from "./body.ts";
+import { DomainError } from "../domain/errors.ts";
+import { notFound, onError } from "./errors.ts";
+import { type MetricsExposure, mountMetrics } from "./metrics-route.ts";
+import { apiKeyAuth, countRequests, requestId } from "./middleware.ts";
+
+export interface ProducerAppDeps {
+  ingest: Ingest;
+  health: () => Promise<Health>;
+  apiKeys: readonly string[];
+  maxBodyBytes: number;
+  logger: Logger;
+  metrics?: Metrics;
+  metricsExposure: Omit<MetricsExposure, "metrics">;
+  /** Extra guards on the ingest routes (rate limiting), after authentication. */
+  guards?: MiddlewareHandler[];
+  remoteAddress?: (c: Parameters<MiddlewareHandler>[0]) => string;
+}
+
+const BASE = "/producer/api/logs";
+
+export const createProducerApp = (deps: ProducerAppDeps): Hono => {
+  const app = new Hono();
+  const remote = deps.remoteAddress ?? (() => "local");
+  app.use("*", requestId(), countRequests(deps.metrics, "producer"));
+  app.onError(onError(deps.logger));
+  app.notFound(notFound);
+
+  const health = async (c: Parameters<MiddlewareHandler>[0]) => {
+    const h = await deps.health();
+    const body = {
+      status: h.ok ? "healthy" : "unhealthy",
+      service: "log-producer",
+      timestamp: new Date().toISOString(),
+      ...(h.ok ? {} : { reason: h.detail ?? "the log bus is unreachable" }),
+    };
+    return c.json(body, h.ok ? 200 : 503);
+  };
+  app.get(`${BASE}/health`, health);
+  app.get("/producer/actuator/health", health);
+  mountMetrics(app, ["/producer/actuator/prometheus", "/metrics"], { ...deps.metricsExposure, metrics: deps.metrics });
+
+  const timed = (endpoint: string): MiddlewareHandler => async (_c, next) => {
+    const end = deps.metrics?.ingestionDuration.startTimer({ endpoint });
+    await next();
+    end?.();
+  };
+  const guards = [apiKeyAuth(deps.apiKeys, remote), ...(deps.guards ?? [])];
+
+  const readOne = async (req: Request): Promise<unknown> => {
+    if (bodyKind(req.headers.get("content-type") ?? undefined) !== "json")
+      throw new DomainError("unsupported_media_type", "a single event must be sent as application/json");
+    return parseJsonBody(await readBodyText(req, deps.maxBodyBytes));
+  };
+
+  app.post(`${BASE}/ingest`, timed("ingest"), ...guards, async (c) => {
+    const event = await deps.ingest.one(await readOne(c.req.raw));
+    return c.json({ status: "accepted", logId: event.id, message: "Log event accepted for processing" });
+  });
+
+  app.post(`${BASE}/ingest/async`, timed("ingest_async"), ...guards, async (c) => {
+    const event = deps.ingest.oneAsync(await readOne(c.req.raw));
+    return c.json({ status: "accepted", logId: event.id, message: "Log event queued for processing" }, 202);
+  });
+
+  app.post(`${BASE}/batch`, timed("batch"), ...guards, async (c) => {
+    const kind = bodyKind(c.req.header("content-type"));
+    const text = await readBodyText(c.req.raw, deps.maxBodyBytes);
+    let items: unknown[];
+    if (kind === "ndjson") items = parseNdjson(text);
+    else {
+      const parsed = parseJsonBody(text);
+      if (!Array.isArray(parsed)) throw new DomainError("validation_failed", "a batch must be a JSON array of events", {
+        details: [{ field: "body", message: "must be a JSON array" }],
+      });
+      items = parsed;
+    }
+    const outcome = await deps.ingest.batch(items);
+    return c.json({
+      status: "completed",
+      totalEvents: outcome.totalEvents,
+      successCount: outcome.successCount,
+      failureCount: outcome.failureCount,
+      errors: outcome.errors,
+      logIds: outcome.ids,
+    });
+  });
+
+  return app;
+};

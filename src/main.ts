@@ -1,0 +1,102 @@
+#!/usr/bin/env bun
+// logproc: parse flags → load config → start the chosen roles; SIGTERM stops them in reverse order.
+
+import { parseArgs } from "node:util";
+import { ConfigError, loadConfig } from "./config/load.ts";
+import { VARIABLES } from "./config/variables.ts";
+import { createLogger } from "./observability/logger.ts";
+import { missingServices, startRoles } from "./roles/compose.ts";
+import pkg from "../package.json" with { type: "json" };
+
+const USAGE = `logproc ${pkg.version} — a log pipeline: HTTP ingest → Kafka → PostgreSQL, with a query gateway
+
+Usage: logproc [--role producer|consumer|gateway|all] [options]
+
+Roles:
+  producer   ingestion API (PRODUCER_PORT) publishing to Kafka
+  consumer   Kafka → PostgreSQL with COPY, exactly once in effect (health/metrics on CONSUMER_PORT)
+  gateway    query API, search, stats, live tail (GATEWAY_PORT), cached in Redis
+  all        the three in one process (default); with nothing configured it runs embedded:
+             in-process bus, SQLite under DATA_DIR, in-memory cache
+
+Options:
+  --role <role>            the role to run (env ROLE)
+  --replay-from <when>     consumer: rebuild the read model from the topic, 'earliest' or an ISO time
+  --replay-schema <name>   consumer replay: PostgreSQL schema to rebuild into (default: replay)
+  --help                   this text
+  --version                the version
+
+Environment:
+${VARIABLES.map((v) => `  ${v.name.padEnd(26)} ${v.help}${v.default !== undefined ? ` (default: ${v.default})` : ""}`).join("\n")}
+`;
+
+const main = async (): Promise<number> => {
+  let flags: ReturnType<typeof parse>;
+  const parse = () =>
+    parseArgs({
+      args: Bun.argv.slice(2),
+      options: {
+        role: { type: "string" },
+        help: { type: "boolean", short: "h" },
+        version: { type: "boolean", short: "v" },
+        "replay-from": { type: "string" },
+        "replay-schema": { type: "string" },
+      },
+      strict: true,
+    });
+  try {
+    flags = parse();
+  } catch (error) {
+    process.stderr.write(`logproc: ${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
+    return 2;
+  }
+  if (flags.values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (flags.values.version) {
+    process.stdout.write(`logproc ${pkg.version}\n`);
+    return 0;
+  }
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig(process.env, flags.values.role);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`logproc: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+  const missing = missingServices(config);
+  if (missing) {
+    process.stderr.write(`logproc: ${missing}\n`);
+    return 2;
+  }
+  const logger = createLogger(config.logLevel, { service: "logproc" });
+  const running = await startRoles(config, logger);
+  logger.info("started", { role: config.role, embedded: !config.kafka && !config.postgres });
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info("stopping", { signal });
+      // A second signal or a stuck shutdown must not keep the process alive forever.
+      setTimeout(() => process.exit(1), 30_000).unref();
+      running.stop().then(resolve, resolve);
+    };
+    process.on("SIGTERM", () => stop("SIGTERM"));
+    process.on("SIGINT", () => stop("SIGINT"));
+  });
+  logger.info("stopped");
+  return 0;
+};
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`logproc: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,59 @@
+// The log bus: producers publish validated events; the consumer reads them in batches across partitions.
+
+import type { LogEvent } from "../domain/log-event.ts";
+
+export interface Health {
+  ok: boolean;
+  /** Why it is not ok, or a short state description. */
+  detail?: string;
+}
+
+export interface Lifecycle {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface LogPublisher extends Lifecycle {
+  /** Resolves once the bus has durably accepted every event (Kafka: acks=all); rejects otherwise. */
+  publish(events: LogEvent[]): Promise<void>;
+  health(): Promise<Health>;
+}
+
+/** One message as read from the bus. */
+export interface BusRecord {
+  partition: number;
+  /** Offset within the partition, as a decimal string (Kafka offsets exceed 2^53 in theory). */
+  offset: string;
+  key: string | null;
+  value: Uint8Array | null;
+  /** Broker append time, epoch ms. */
+  timestamp: number;
+}
+
+export interface BusBatch {
+  topic: string;
+  records: BusRecord[];
+}
+
+/** A poison message on its way to the dead-letter destination. */
+export interface DeadLetter {
+  record: BusRecord;
+  topic: string;
+  reason: string;
+  error: string;
+}
+
+/**
+ * Handles one batch; when it resolves the batch's records count as processed and their offsets may be
+ * committed. When it rejects, the same records are delivered again (after the subscriber's backoff).
+ */
+export type BatchHandler = (batch: BusBatch) => Promise<void>;
+
+export interface LogSubscriber extends Lifecycle {
+  /** Starts delivering batches to the handler; resolves once consumption is running. */
+  run(handler: BatchHandler): Promise<void>;
+  deadLetter(letters: DeadLetter[]): Promise<void>;
+  health(): Promise<Health>;
+  /** Messages behind the head, per partition (for the lag metric). */
+  lag(): Promise<Map<number, number>>;
+}

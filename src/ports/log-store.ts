@@ -1,0 +1,47 @@
+// The log store: the consumer writes batches exactly once in effect; the gateway reads pages, search, stats, tail.
+
+import type { LogEvent, StoredLogEvent } from "../domain/log-event.ts";
+import type { LogPage, LogQuery, SearchQuery, Stats, StatsQuery, TailQuery } from "../domain/query.ts";
+import type { Health, Lifecycle } from "./log-bus.ts";
+
+/** An event together with where it came from on the bus. */
+export interface SourcedEvent {
+  event: LogEvent;
+  partition: number;
+  offset: string;
+}
+
+export interface WriteBatch {
+  /** Consumer group and topic: offsets are kept per (group, topic, partition). */
+  group: string;
+  topic: string;
+  events: SourcedEvent[];
+  /** Next offset to read for each partition once this batch is stored (covers dead-lettered records too). */
+  nextOffsets: Map<number, string>;
+}
+
+export interface WriteResult {
+  inserted: number;
+  /** Events skipped because their id was already stored or their offset already consumed. */
+  duplicates: number;
+}
+
+export interface LogWriter extends Lifecycle {
+  /** Stores the batch and advances the offsets in one transaction; a retried batch adds nothing. */
+  write(batch: WriteBatch): Promise<WriteResult>;
+  /** Next offset to read per partition, as last committed by write() for this group and topic. */
+  committedOffsets(group: string, topic: string): Promise<Map<number, string>>;
+  health(): Promise<Health>;
+}
+
+export interface LogReader extends Lifecycle {
+  page(q: LogQuery): Promise<LogPage>;
+  search(q: SearchQuery): Promise<LogPage>;
+  stats(q: StatsQuery): Promise<Stats>;
+  findById(id: string): Promise<StoredLogEvent | undefined>;
+  /** Events stored after q.afterSeq, in arrival order (oldest first). */
+  tail(q: TailQuery): Promise<StoredLogEvent[]>;
+  /** Highest arrival sequence committed so far (0 when empty): anything cached before it moved is still exact. */
+  watermark(): Promise<number>;
+  health(): Promise<Health>;
+}

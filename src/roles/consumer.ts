@@ -1,0 +1,93 @@
+// Consumer role: bus → store in batches, exactly once in effect; health and metrics on CONSUMER_PORT.
+
+import type { Config } from "../config/load.ts";
+import { createConsumerApp } from "../http/consumer-app.ts";
+import type { Logger } from "../observability/logger.ts";
+import type { Metrics } from "../observability/metrics.ts";
+import type { LogSubscriber } from "../ports/log-bus.ts";
+import type { LogWriter } from "../ports/log-store.ts";
+import { createPersister } from "../services/persist.ts";
+import { serve } from "./serve.ts";
+
+export interface ConsumerParts {
+  subscriber: LogSubscriber;
+  writer: LogWriter;
+  group: string;
+  metrics: Metrics | undefined;
+  logger: Logger;
+  /** Skip the HTTP surface (replay runs). */
+  http?: boolean;
+}
+
+export interface RunningConsumer {
+  stop(): Promise<void>;
+}
+
+export const startConsumer = async (config: Config, parts: ConsumerParts): Promise<RunningConsumer> => {
+  const { metrics, logger, subscriber, writer } = parts;
+  await writer.start();
+  await subscriber.start();
+  const persist = createPersister({
+    writer,
+    subscriber,
+    group: parts.group,
+    observer: {
+      consumed: (n) => metrics?.consumed.inc(n),
+      stored: (inserted, duplicates, seconds, size) => {
+        metrics?.stored.inc(inserted);
+        metrics?.duplicates.inc(duplicates);
+        metrics?.processingDuration.observe(seconds);
+        metrics?.batchSize.observe(size);
+      },
+      deadLettered: (reason, n) => {
+        metrics?.dlq.inc({ reason }, n);
+        logger.warn("message dead-lettered", { reason, count: n });
+      },
+      freshness: (s) => metrics?.freshness.observe(Math.max(0, s)),
+    },
+  });
+  const handler = async (batch: Parameters<typeof persist>[0]) => {
+    try {
+      await persist(batch);
+    } catch (error) {
+      metrics?.consumptionErrors.inc({ reason: "store" });
+      logger.warn("batch not stored; it will be retried", { error, records: batch.records.length });
+      throw error;
+    }
+  };
+  await subscriber.run(handler);
+
+  const lagTimer = setInterval(() => {
+    subscriber
+      .lag()
+      .then((lag) => {
+        for (const [partition, n] of lag) metrics?.lag.set({ partition: String(partition) }, n);
+      })
+      .catch((error: unknown) => logger.debug("lag unavailable", { error }));
+  }, 5000);
+
+  const served =
+    parts.http === false
+      ? undefined
+      : serve(
+          createConsumerApp({
+            health: async () => {
+              const [bus, store] = await Promise.all([subscriber.health(), writer.health()]);
+              return { ok: bus.ok && store.ok, components: { kafka: bus, postgres: store } };
+            },
+            logger,
+            ...(metrics ? { metrics } : {}),
+            metricsExposure: { enabled: config.metrics.enabled },
+          }),
+          { host: config.host, port: config.ports.consumer, logger, name: "consumer" },
+        );
+
+  return {
+    stop: async () => {
+      clearInterval(lagTimer);
+      await served?.stop();
+      await subscriber.stop();
+      await writer.stop();
+    },
+  };
+};
