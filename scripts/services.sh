@@ -26,8 +26,8 @@ if [[ $REDIS_PORT == 6379 ]]; then REDIS_LOGFILE=/var/log/redis/ci.log; else RED
 
 # Only the `export` lines go to the real stdout (fd 4); everything else to stderr,
 # so `eval "$(scripts/services.sh up)"` works. Every child that may outlive this
-# script is started with 4>&- 9>&- (fd 9 is the lock) and its stdio redirected,
-# or a caller's $(...) would wait for it forever.
+# script is started through `detached` with its stdio redirected, or a caller's
+# $(...) would wait for it forever (and fd 9, the lock, would never be released).
 exec 4>&1 1>&2
 
 log() { printf '[services] %s\n' "$*" >&2; }
@@ -37,6 +37,25 @@ lock() {
   mkdir -p "$STATE_DIR"
   exec 9>"$STATE_DIR/.lock"
   flock -w 300 9 || die "could not get the lock $STATE_DIR/.lock within 300 s"
+}
+
+# Runs "$@" with every fd above 2 closed (our fds 4 and 9, and whatever the caller
+# leaked to us), so a daemon it leaves behind holds no pipe or lock of ours. If
+# KAFKA_PID_OUT is set, writes the pid that will become "$@" there first.
+# (An array, not only a function: `cmd &` on a function would leave a forked
+# copy of this script as the daemon's parent, holding our fds.)
+# shellcheck disable=SC2016 # expanded by the inner bash
+DETACH=(bash -c 'for fd in /proc/$$/fd/*; do fd=${fd##*/}; ((fd > 2)) && eval "exec $fd>&-"; done
+  [[ -n ${KAFKA_PID_OUT:-} ]] && echo $$ >"$KAFKA_PID_OUT.tmp" && mv "$KAFKA_PID_OUT.tmp" "$KAFKA_PID_OUT"
+  unset KAFKA_PID_OUT; cd / && exec "$@"' detached)
+detached() { "${DETACH[@]}" "$@"; }
+
+# alive PID: exists and is not a zombie (an unreaped zombie would make stop wait for nothing)
+alive() {
+  local st
+  kill -0 "$1" 2>/dev/null || return 1
+  st=$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null || true) # fine: comm "java" has no spaces
+  [[ $st != Z ]]
 }
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -49,11 +68,12 @@ apt_install() {
   [[ $(id -u) == 0 ]] || die "need root to apt-get install $*"
   if [[ $APT_UPDATED == 0 ]]; then
     log "apt-get update"
-    DEBIAN_FRONTEND=noninteractive apt-get update -q >&2 </dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get update -q >&2 </dev/null 4>&- 9>&-
     APT_UPDATED=1
   fi
   log "apt-get install -y $*"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >&2 </dev/null 4>&- 9>&-
+  # NEEDRESTART_MODE=l: list only, never restart the machine's running services.
+  DEBIAN_FRONTEND=noninteractive NEEDRESTART_MODE=l detached apt-get install -y -q "$@" >&2 </dev/null
 }
 
 ensure_packages() {
@@ -66,7 +86,7 @@ ensure_packages() {
   apt_install "${pkgs[@]}"
   if ((installed_pg)); then
     local v; v=$(pg_version) || die "postgresql installed but no cluster under /etc/postgresql"
-    [[ -d /etc/postgresql/$v/$PG_CLUSTER ]] || pg_createcluster "$v" "$PG_CLUSTER" -p "$PG_PORT" >&2 </dev/null 4>&- 9>&-
+    [[ -d /etc/postgresql/$v/$PG_CLUSTER ]] || detached pg_createcluster "$v" "$PG_CLUSTER" -p "$PG_PORT" >&2 </dev/null
     # Fresh Debian clusters use peer/scram auth; the project expects trust on loopback.
     local hba=/etc/postgresql/$v/$PG_CLUSTER/pg_hba.conf
     cat >"$hba" <<'EOF'
@@ -94,7 +114,7 @@ pg_ctl_do() { # ACTION [ARGS]: runs pg_ctlcluster quietly, shows its output on f
   v=$(pg_version) || die "PostgreSQL is not installed (run: $0 up)"
   mkdir -p "$STATE_DIR"
   out=$STATE_DIR/pg_ctlcluster.out
-  pg_ctlcluster --skip-systemctl-redirect "$v" "$PG_CLUSTER" "$@" </dev/null >"$out" 2>&1 4>&- 9>&- || rc=$?
+  detached pg_ctlcluster --skip-systemctl-redirect "$v" "$PG_CLUSTER" "$@" </dev/null >"$out" 2>&1 || rc=$?
   if ((rc != 0)); then cat "$out" >&2; fi
   return "$rc"
 }
@@ -141,8 +161,8 @@ redis_start() {
   command -v redis-server >/dev/null || die "redis-server is not installed (run: $0 up)"
   log "starting redis"
   mkdir -p /var/lib/redis "$(dirname "$REDIS_LOGFILE")" "$STATE_DIR"
-  redis-server --daemonize yes --bind 127.0.0.1 -::1 --port "$REDIS_PORT" --save "" --appendonly no \
-    --dir /var/lib/redis --logfile "$REDIS_LOGFILE" </dev/null >"$STATE_DIR/redis-start.out" 2>&1 4>&- 9>&- ||
+  detached redis-server --daemonize yes --bind 127.0.0.1 -::1 --port "$REDIS_PORT" --save "" --appendonly no \
+    --dir /var/lib/redis --logfile "$REDIS_LOGFILE" </dev/null >"$STATE_DIR/redis-start.out" 2>&1 ||
     { cat "$STATE_DIR/redis-start.out" >&2; die "redis-server failed to start"; }
   local i
   for ((i = 0; i < 100; i++)); do redis_running && { log "redis up"; return 0; }; sleep 0.1; done
@@ -177,7 +197,7 @@ kafka_probe() {
 
 is_kafka_pid() { # PID: alive and running kafka.Kafka
   local cmd
-  kill -0 "$1" 2>/dev/null || return 1
+  alive "$1" || return 1
   cmd=$(tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null || true)
   [[ $cmd == *kafka.Kafka* ]]
 }
@@ -209,14 +229,19 @@ kafka_fetch_jars() {
   tmp=$(mktemp -d "$base/fetch.XXXXXX")
   log "downloading Kafka $KAFKA_VERSION jars from Maven Central (mvn)"
   cp "$SCRIPT_DIR/kafka/pom.xml" "$tmp/pom.xml" # build outside the work tree
-  (cd "$tmp" && mvn -q -B dependency:copy-dependencies -DoutputDirectory="$tmp/libs" -DincludeScope=runtime \
-    </dev/null >&2 4>&- 9>&-) || { rm -rf "$tmp"; die "mvn dependency:copy-dependencies failed"; }
-  ls "$tmp/libs"/kafka_2.13-"$KAFKA_VERSION".jar >/dev/null || { rm -rf "$tmp"; die "kafka jar missing after mvn"; }
+  # mvn's output (only ANSI resets when -q succeeds) is shown only on failure.
+  (cd "$tmp" && mvn -q -B -Dstyle.color=never dependency:copy-dependencies -DoutputDirectory="$tmp/libs" \
+    -DincludeScope=runtime </dev/null >"$tmp/mvn.out" 2>&1 4>&- 9>&-) || {
+    sed 's/\x1b\[[0-9;]*m//g' "$tmp/mvn.out" >&2
+    rm -rf "$tmp"
+    die "mvn dependency:copy-dependencies failed"
+  }
+  [[ -f $tmp/libs/kafka_2.13-$KAFKA_VERSION.jar ]] || { rm -rf "$tmp"; die "kafka jar missing after mvn"; }
   touch "$tmp/libs/.complete"
   rm -rf "$KAFKA_LIBS"
   mv "$tmp/libs" "$KAFKA_LIBS"
   rm -rf "$tmp"
-  log "cached $(ls "$KAFKA_LIBS" | wc -l) jars in $KAFKA_LIBS"
+  log "cached $(find "$KAFKA_LIBS" -name '*.jar' | wc -l) jars in $KAFKA_LIBS"
 }
 
 kafka_write_config() {
@@ -273,7 +298,7 @@ kafka_format() {
 kafka_wait_ready() { # PID
   local pid=$1 deadline=$((SECONDS + KAFKA_READY_TIMEOUT))
   while ((SECONDS < deadline)); do
-    if ! kill -0 "$pid" 2>/dev/null; then
+    if ! alive "$pid"; then
       tail -n 40 "$KAFKA_LOG" >&2 || true
       rm -f "$KAFKA_PID_FILE"
       die "kafka (pid $pid) exited during startup; log: $KAFKA_LOG"
@@ -306,14 +331,15 @@ kafka_start() {
   log "starting kafka $KAFKA_VERSION (log: $KAFKA_LOG)"
   rm -f "$KAFKA_PID_FILE"
   # setsid: own session, so a test runner killing its process group leaves it alone.
-  # The inner shell writes its own pid and execs java, so the pid file is java's pid.
-  (cd "$KAFKA_DIR" && setsid bash -c 'echo $$ >"$0"; exec "$@"' "$KAFKA_PID_FILE" \
-    nohup java -Xms256m -Xmx768m -XX:+UseG1GC -Dlog4j2.configurationFile="$KAFKA_DIR/log4j2.yaml" \
-    -cp "$KAFKA_LIBS/*" kafka.Kafka "$KAFKA_DIR/server.properties" \
-    </dev/null >>"$KAFKA_LOG" 2>&1 4>&- 9>&- &)
+  # Started as a plain background command (no wrapping subshell that would stay
+  # around holding our fds); detached execs java, so the pid file holds java's pid.
+  KAFKA_PID_OUT=$KAFKA_PID_FILE setsid "${DETACH[@]}" nohup java -Xms256m -Xmx768m -XX:+UseG1GC \
+    -Dlog4j2.configurationFile="$KAFKA_DIR/log4j2.yaml" -cp "$KAFKA_LIBS/*" kafka.Kafka "$KAFKA_DIR/server.properties" \
+    </dev/null >>"$KAFKA_LOG" 2>&1 &
   local i
-  for ((i = 0; i < 50; i++)); do [[ -s $KAFKA_PID_FILE ]] && break; sleep 0.05; done
-  pid=$(<"$KAFKA_PID_FILE") || die "kafka pid file not written"
+  for ((i = 0; i < 200; i++)); do [[ -s $KAFKA_PID_FILE ]] && break; sleep 0.05; done
+  pid=$(cat "$KAFKA_PID_FILE" 2>/dev/null || true)
+  [[ $pid =~ ^[0-9]+$ ]] || die "kafka pid file $KAFKA_PID_FILE not written within 10 s"
   kafka_wait_ready "$pid"
   log "kafka up on 127.0.0.1:$KAFKA_PORT (pid $pid, $((SECONDS - t0)) s)"
 }
@@ -322,12 +348,12 @@ kill_and_wait() { # PID NAME
   local pid=$1 name=$2 i
   kill -TERM "$pid" 2>/dev/null || return 0
   for ((i = 0; i < KAFKA_STOP_TIMEOUT * 10; i++)); do
-    kill -0 "$pid" 2>/dev/null || return 0
+    alive "$pid" || return 0
     sleep 0.1
   done
   log "$name (pid $pid) still alive after ${KAFKA_STOP_TIMEOUT}s, sending SIGKILL"
   kill -KILL "$pid" 2>/dev/null || true
-  for ((i = 0; i < 100; i++)); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+  for ((i = 0; i < 100; i++)); do alive "$pid" || return 0; sleep 0.1; done
   die "$name (pid $pid) survived SIGKILL"
 }
 
@@ -343,7 +369,11 @@ kafka_stop() { # [ours-only]
     die "127.0.0.1:$KAFKA_PORT is in use by a process that is not kafka.Kafka; not touching it"
   else
     rm -f "$KAFKA_PID_FILE"
-    log "kafka already down"
+    if port_open "$KAFKA_PORT"; then
+      log "leaving the Kafka on 127.0.0.1:$KAFKA_PORT alone (not started by this script)"
+    else
+      log "kafka already down"
+    fi
     return 0
   fi
   rm -f "$KAFKA_PID_FILE"

@@ -2,11 +2,13 @@
 // logproc: parse flags → load config → start the chosen roles; SIGTERM stops them in reverse order.
 
 import { parseArgs } from "node:util";
+import pkg from "../package.json" with { type: "json" };
 import { ConfigError, loadConfig } from "./config/load.ts";
 import { VARIABLES } from "./config/variables.ts";
+import { parseTime } from "./domain/time.ts";
 import { createLogger } from "./observability/logger.ts";
 import { missingServices, startRoles } from "./roles/compose.ts";
-import pkg from "../package.json" with { type: "json" };
+import { runReplay } from "./roles/replay.ts";
 
 const USAGE = `logproc ${pkg.version} — a log pipeline: HTTP ingest → Kafka → PostgreSQL, with a query gateway
 
@@ -74,6 +76,25 @@ const main = async (): Promise<number> => {
     return 2;
   }
   const logger = createLogger(config.logLevel, { service: "logproc" });
+  const replayFrom = flags.values["replay-from"];
+  if (replayFrom !== undefined) {
+    const from = replayFrom === "earliest" ? "earliest" : parseTime(replayFrom);
+    const schema = flags.values["replay-schema"] ?? "replay";
+    if (
+      from === undefined ||
+      config.role !== "consumer" ||
+      !config.kafka ||
+      !config.postgres ||
+      !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)
+    ) {
+      process.stderr.write(
+        "logproc: --replay-from needs --role consumer, KAFKA_BOOTSTRAP_SERVERS, POSTGRES_URL, 'earliest' or an ISO time, and a lower-case --replay-schema\n",
+      );
+      return 2;
+    }
+    await runReplay(config, logger.child({ role: "replay" }), { from, schema });
+    return 0;
+  }
   const running = await startRoles(config, logger);
   logger.info("started", { role: config.role, embedded: !config.kafka && !config.postgres });
   await new Promise<void>((resolve) => {
@@ -96,7 +117,9 @@ const main = async (): Promise<number> => {
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
-    process.stderr.write(`logproc: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(
+      `logproc: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
     process.exit(1);
   },
 );

@@ -24,7 +24,9 @@ export interface KafkaConfig {
   sendTimeoutMs: number;
   ssl: boolean;
   sslCa: string | undefined;
-  sasl: { mechanism: "plain" | "scram-sha-256" | "scram-sha-512"; username: string; password: string } | undefined;
+  sasl:
+    | { mechanism: "plain" | "scram-sha-256" | "scram-sha-512"; username: string; password: string }
+    | undefined;
 }
 
 export interface RedisConfig {
@@ -82,7 +84,10 @@ export const loadConfig = (env: Record<string, string | undefined>, roleOverride
       parsed.error.issues.map((i) => {
         const name = String(i.path[0] ?? "environment");
         const shown = name === "ROLE" && roleOverride !== undefined ? "--role" : name;
-        return `${shown}: ${i.message} (got ${JSON.stringify(input[name as keyof typeof input] ?? null)})`;
+        // URLs and secrets may carry credentials: name the variable, never echo its value.
+        const secret = /URL|PASSWORD|KEYS|USERNAME/.test(name);
+        const got = secret ? "" : ` (got ${JSON.stringify(input[name as keyof typeof input] ?? null)})`;
+        return `${shown}: ${i.message}${got}`;
       }),
     );
   }
@@ -116,13 +121,23 @@ export const loadConfig = (env: Record<string, string | undefined>, roleOverride
         sslCa: e.KAFKA_SSL_CA,
         sasl:
           e.KAFKA_SASL_MECHANISM && e.KAFKA_SASL_USERNAME && e.KAFKA_SASL_PASSWORD
-            ? { mechanism: e.KAFKA_SASL_MECHANISM, username: e.KAFKA_SASL_USERNAME, password: e.KAFKA_SASL_PASSWORD }
+            ? {
+                mechanism: e.KAFKA_SASL_MECHANISM,
+                username: e.KAFKA_SASL_USERNAME,
+                password: e.KAFKA_SASL_PASSWORD,
+              }
             : undefined,
       }
     : undefined;
   const redis: RedisConfig | undefined =
     e.REDIS_URL || e.REDIS_HOST
-      ? { url: e.REDIS_URL, host: e.REDIS_HOST ?? "127.0.0.1", port: e.REDIS_PORT, password: e.REDIS_PASSWORD, tls: e.REDIS_TLS }
+      ? {
+          url: e.REDIS_URL,
+          host: e.REDIS_HOST ?? "127.0.0.1",
+          port: e.REDIS_PORT,
+          password: e.REDIS_PASSWORD,
+          tls: e.REDIS_TLS,
+        }
       : undefined;
 
   return deepFreeze({

@@ -33,7 +33,12 @@ const optionalText = z
   .transform((v) => (v === undefined || v.trim() === "" ? undefined : v.trim()));
 
 const keyList = optionalText.transform((v) =>
-  v === undefined ? [] : v.split(",").map((k) => k.trim()).filter((k) => k.length > 0),
+  v === undefined
+    ? []
+    : v
+        .split(",")
+        .map((k) => k.trim())
+        .filter((k) => k.length > 0),
 );
 
 /** Accepts postgres:// URLs and the JDBC form of the design we replace. */
@@ -44,11 +49,17 @@ export const postgresUrl = optionalText.transform((v, ctx) => {
   try {
     url = new URL(text.replace(/^postgresql:/, "postgres:"));
   } catch {
-    ctx.addIssue({ code: "custom", message: "must be postgres://host:port/db or jdbc:postgresql://host:port/db" });
+    ctx.addIssue({
+      code: "custom",
+      message: "must be postgres://host:port/db or jdbc:postgresql://host:port/db",
+    });
     return z.NEVER;
   }
   if (url.protocol !== "postgres:" || url.hostname === "") {
-    ctx.addIssue({ code: "custom", message: "must be postgres://host:port/db or jdbc:postgresql://host:port/db" });
+    ctx.addIssue({
+      code: "custom",
+      message: "must be postgres://host:port/db or jdbc:postgresql://host:port/db",
+    });
     return z.NEVER;
   }
   return url.toString();
@@ -56,7 +67,10 @@ export const postgresUrl = optionalText.transform((v, ctx) => {
 
 const brokers = optionalText.transform((v, ctx) => {
   if (v === undefined) return [];
-  const list = v.split(",").map((b) => b.trim()).filter(Boolean);
+  const list = v
+    .split(",")
+    .map((b) => b.trim())
+    .filter(Boolean);
   for (const b of list) {
     if (!/^[A-Za-z0-9._\-[\]:]+:\d{1,5}$/.test(b)) {
       ctx.addIssue({ code: "custom", message: `"${b}" is not host:port` });
@@ -76,7 +90,10 @@ export const EnvSchema = z.object({
   POSTGRES_SSL_CA: optionalText,
   POSTGRES_POOL_SIZE: count(10, 1, 200),
   KAFKA_BOOTSTRAP_SERVERS: brokers,
-  KAFKA_TOPIC: z.string().regex(/^[A-Za-z0-9._-]{1,200}$/, "must be a valid Kafka topic name").default("log-events"),
+  KAFKA_TOPIC: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,200}$/, "must be a valid Kafka topic name")
+    .default("log-events"),
   KAFKA_PARTITIONS: count(6, 1, 10_000),
   KAFKA_REPLICATION_FACTOR: count(1, 1, 16),
   KAFKA_CONSUMER_GROUP: z.string().min(1).default("log-consumer-group"),
@@ -87,7 +104,10 @@ export const EnvSchema = z.object({
   KAFKA_SASL_MECHANISM: z.enum(["plain", "scram-sha-256", "scram-sha-512"]).optional(),
   KAFKA_SASL_USERNAME: optionalText,
   KAFKA_SASL_PASSWORD: optionalText,
-  REDIS_URL: optionalText.refine((v) => v === undefined || /^rediss?:\/\/.+/.test(v), "must be redis://… or rediss://…"),
+  REDIS_URL: optionalText.refine(
+    (v) => v === undefined || /^rediss?:\/\/.+/.test(v),
+    "must be redis://… or rediss://…",
+  ),
   REDIS_HOST: optionalText,
   REDIS_PORT: port(6379),
   REDIS_PASSWORD: optionalText,

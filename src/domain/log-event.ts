@@ -3,7 +3,7 @@
 import { uuidv7 } from "uuidv7";
 import { z } from "zod";
 import { type FieldIssue, validationError } from "./errors.ts";
-import { type Level, LEVELS, parseLevel } from "./level.ts";
+import { LEVELS, type Level, parseLevel } from "./level.ts";
 import { findUnstorable, jsonDepth, unstorableReason } from "./text.ts";
 import { parseTime } from "./time.ts";
 
@@ -54,18 +54,16 @@ const storable = (value: string, ctx: z.RefinementCtx): void => {
 /** The schema of one incoming event. Unknown fields are ignored. */
 export const makeLogEventInput = (limits: EventLimits = DEFAULT_EVENT_LIMITS) =>
   z.object({
-    level: z
-      .string({ error: "is required and must be a string" })
-      .transform((v, ctx) => {
-        const level = parseLevel(v);
-        if (!level) {
-          ctx.addIssue({ code: "custom", message: `must be one of ${LEVELS.join(", ")}` });
-          return z.NEVER;
-        }
-        return level;
-      }),
+    level: z.string({ error: "must be a string" }).transform((v, ctx) => {
+      const level = parseLevel(v);
+      if (!level) {
+        ctx.addIssue({ code: "custom", message: `must be one of ${LEVELS.join(", ")}` });
+        return z.NEVER;
+      }
+      return level;
+    }),
     message: z
-      .string({ error: "is required and must be a string" })
+      .string({ error: "must be a string" })
       .min(1, "must not be empty")
       .superRefine((v, ctx) => {
         if (utf8Length(v) > limits.maxMessageBytes)
@@ -73,7 +71,7 @@ export const makeLogEventInput = (limits: EventLimits = DEFAULT_EVENT_LIMITS) =>
         storable(v, ctx);
       }),
     source: z
-      .string({ error: "is required and must be a string" })
+      .string({ error: "must be a string" })
       .min(1, "must not be empty")
       .max(limits.maxSourceLength, `must be at most ${limits.maxSourceLength} characters`)
       .superRefine(storable),
@@ -84,7 +82,10 @@ export const makeLogEventInput = (limits: EventLimits = DEFAULT_EVENT_LIMITS) =>
         if (v === undefined || v === null) return undefined;
         const ms = parseTime(v);
         if (ms === undefined) {
-          ctx.addIssue({ code: "custom", message: "must be ISO-8601 (zone optional, UTC if absent) or epoch ms" });
+          ctx.addIssue({
+            code: "custom",
+            message: "must be ISO-8601 (zone optional, UTC if absent) or epoch ms",
+          });
           return z.NEVER;
         }
         return ms;
@@ -100,23 +101,40 @@ export const makeLogEventInput = (limits: EventLimits = DEFAULT_EVENT_LIMITS) =>
       .nullish()
       .superRefine((v, ctx) => {
         if (v === undefined || v === null) return;
-        if (jsonDepth(v) > limits.maxMetadataDepth)
+        if (jsonDepth(v) > limits.maxMetadataDepth) {
+          // Nothing else is checked on a value this deep: it is refused already, and walking it costs.
           ctx.addIssue({ code: "custom", message: `must be nested at most ${limits.maxMetadataDepth} deep` });
+          return;
+        }
         if (utf8Length(JSON.stringify(v)) > limits.maxMetadataBytes)
-          ctx.addIssue({ code: "custom", message: `must be at most ${limits.maxMetadataBytes} bytes serialized` });
+          ctx.addIssue({
+            code: "custom",
+            message: `must be at most ${limits.maxMetadataBytes} bytes serialized`,
+          });
         const bad = findUnstorable(v);
-        if (bad) ctx.addIssue({ code: "custom", path: bad.path.split(".").filter(Boolean), message: bad.reason });
+        if (bad)
+          ctx.addIssue({ code: "custom", path: bad.path.split(".").filter(Boolean), message: bad.reason });
       }),
   });
 
 export type LogEventInput = z.output<ReturnType<typeof makeLogEventInput>>;
 
-/** zod issues → our field list ("metadata.user.name"). */
-export const toFieldIssues = (error: z.ZodError, prefix = ""): FieldIssue[] =>
-  error.issues.map((issue) => ({
-    field: prefix + (issue.path.length ? issue.path.map(String).join(".") : "body"),
-    message: issue.code === "invalid_type" && issue.input === undefined ? "is required" : issue.message,
-  }));
+/** zod issues → our field list ("metadata.user.name"); `raw` tells a missing field from a wrong type. */
+export const toFieldIssues = (error: z.ZodError, prefix = "", raw?: unknown): FieldIssue[] =>
+  error.issues.map((issue) => {
+    const top = issue.path[0];
+    const missing =
+      issue.code === "invalid_type" &&
+      issue.path.length === 1 &&
+      typeof top === "string" &&
+      raw !== null &&
+      typeof raw === "object" &&
+      (raw as Record<string, unknown>)[top] === undefined;
+    return {
+      field: prefix + (issue.path.length ? issue.path.map(String).join(".") : "body"),
+      message: missing ? "is required" : issue.message,
+    };
+  });
 
 export type EventParseResult = { ok: true; event: LogEvent } | { ok: false; issues: FieldIssue[] };
 
@@ -127,7 +145,7 @@ export const makeEventParser = (limits: EventLimits = DEFAULT_EVENT_LIMITS) => {
     if (raw === null || typeof raw !== "object" || Array.isArray(raw))
       return { ok: false, issues: [{ field: prefix || "body", message: "must be a JSON object" }] };
     const parsed = schema.safeParse(raw);
-    if (!parsed.success) return { ok: false, issues: toFieldIssues(parsed.error, prefix) };
+    if (!parsed.success) return { ok: false, issues: toFieldIssues(parsed.error, prefix, raw) };
     const v = parsed.data;
     return {
       ok: true,
@@ -137,7 +155,9 @@ export const makeEventParser = (limits: EventLimits = DEFAULT_EVENT_LIMITS) => {
         message: v.message,
         source: v.source,
         timestamp: v.timestamp ?? receivedAt,
-        metadata: v.metadata ?? null,
+        // The validated input object itself, not zod's copy: a copy made by assignment would drop a
+        // "__proto__" key, and what was accepted must read back identical.
+        metadata: v.metadata ? ((raw as { metadata: Metadata }).metadata ?? null) : null,
       },
     };
   };

@@ -2,9 +2,9 @@
 
 import { type Cursor, decodeCursor } from "./cursor.ts";
 import { DomainError, type FieldIssue } from "./errors.ts";
-import { type Level, LEVELS, parseLevel } from "./level.ts";
+import { LEVELS, type Level, parseLevel } from "./level.ts";
 import type { LogFilter, LogQuery, SearchQuery } from "./query.ts";
-import { parseSearch } from "./search-syntax.ts";
+import { parseSearch, type SearchTerms } from "./search-syntax.ts";
 import { unstorableReason } from "./text.ts";
 import { parseTime } from "./time.ts";
 
@@ -13,6 +13,25 @@ export type Params = Record<string, string | undefined>;
 const HOUR = 3_600_000;
 export const DEFAULT_WINDOW_MS = 24 * HOUR;
 export const MAX_QUERY_LENGTH = 1000;
+export const DEFAULT_PAGE_SIZE = 50;
+export const MAX_PAGE_SIZE = 1000;
+/** Offset paging reads every skipped row, so it stops here; past it a client continues with cursor=. */
+export const MAX_OFFSET_RESULTS = 10_000;
+const MAX_LIST = 100;
+const MAX_SOURCE_LENGTH = 100;
+const TIME_FORMS = "must be ISO-8601 (zone optional, UTC if absent) or epoch milliseconds";
+
+/**
+ * What identifies a time window in a cache key. A window whose end is "now" is keyed by what the client
+ * sent (its width, or its fixed start), never by the clock, so repeated live queries share one entry.
+ */
+export type WindowKey = readonly ["last", number] | readonly ["from", number] | readonly [number, number];
+
+export interface WindowInfo {
+  /** True when the window ends at "now" (endTime absent): its answer moves with the clock. */
+  relative: boolean;
+  window: WindowKey;
+}
 
 class Issues {
   readonly list: FieldIssue[] = [];
@@ -21,49 +40,104 @@ class Issues {
   }
   throwIfAny(): void {
     if (this.list.length)
-      throw new DomainError("validation_failed", this.list.map((i) => `${i.field}: ${i.message}`).join("; "), {
-        details: this.list,
-      });
+      throw new DomainError(
+        "validation_failed",
+        this.list.map((i) => `${i.field}: ${i.message}`).join("; "),
+        {
+          details: this.list,
+        },
+      );
   }
 }
 
-const integer = (issues: Issues, params: Params, name: string, def: number, min: number, max: number): number => {
+const integer = (
+  issues: Issues,
+  params: Params,
+  name: string,
+  def: number,
+  min: number,
+  max: number,
+): number => {
   const raw = params[name];
-  if (raw === undefined || raw === "") return def;
+  if (raw === undefined || raw.trim() === "") return def;
   if (!/^\d{1,10}$/.test(raw.trim())) {
     issues.add(name, `must be a whole number from ${min} to ${max}`);
     return def;
   }
   const n = Number(raw.trim());
-  if (n < min || n > max) issues.add(name, `must be from ${min} to ${max}`);
+  if (n < min || n > max) {
+    issues.add(name, `must be from ${min} to ${max}`);
+    return def;
+  }
   return n;
 };
 
 const list = (raw: string | undefined): string[] =>
-  raw === undefined ? [] : [...new Set(raw.split(",").map((s) => s.trim()).filter((s) => s.length > 0))];
+  raw === undefined
+    ? []
+    : [
+        ...new Set(
+          raw
+            .split(",")
+            .map((s) => s.trim())
+            .filter((s) => s.length > 0),
+        ),
+      ];
 
-const parseFilter = (issues: Issues, params: Params, now: number): LogFilter & { relative: boolean } => {
-  const start = params.startTime ? parseTime(params.startTime) : undefined;
-  const end = params.endTime ? parseTime(params.endTime) : undefined;
-  if (params.startTime && start === undefined) issues.add("startTime", "must be ISO-8601 (zone optional, UTC if absent) or epoch ms");
-  if (params.endTime && end === undefined) issues.add("endTime", "must be ISO-8601 (zone optional, UTC if absent) or epoch ms");
-  const e = end ?? now;
-  const s = start ?? e - DEFAULT_WINDOW_MS;
-  if (s > e) issues.add("startTime", "must not be after endTime");
+const time = (issues: Issues, params: Params, name: "startTime" | "endTime"): number | undefined => {
+  const raw = params[name];
+  if (raw === undefined || raw.trim() === "") return undefined;
+  const ms = parseTime(raw);
+  if (ms === undefined) issues.add(name, TIME_FORMS);
+  return ms;
+};
+
+const parseLevels = (issues: Issues, raw: string | undefined): Level[] => {
   const levels: Level[] = [];
-  for (const l of list(params.level)) {
+  for (const l of list(raw)) {
     const level = parseLevel(l);
     if (level) levels.push(level);
     else issues.add("level", `"${l.slice(0, 40)}" is not one of ${LEVELS.join(", ")}`);
   }
-  const sources = list(params.source);
+  return [...new Set(levels)].sort();
+};
+
+const parseSources = (issues: Issues, raw: string | undefined): string[] => {
+  const sources = list(raw);
+  if (sources.length > MAX_LIST) issues.add("source", `at most ${MAX_LIST} sources`);
   for (const s of sources) {
-    if (s.length > 100) issues.add("source", "each source must be at most 100 characters");
+    if (s.length > MAX_SOURCE_LENGTH) {
+      issues.add("source", `each source must be at most ${MAX_SOURCE_LENGTH} characters`);
+      break;
+    }
     const bad = unstorableReason(s);
-    if (bad) issues.add("source", bad);
+    if (bad) {
+      issues.add("source", bad);
+      break;
+    }
   }
-  if (sources.length > 100) issues.add("source", "at most 100 sources");
-  return { start: s, end: e, levels, sources, relative: end === undefined };
+  return sources.sort();
+};
+
+const parseFilter = (issues: Issues, params: Params, now: number): LogFilter & WindowInfo => {
+  const start = time(issues, params, "startTime");
+  const end = time(issues, params, "endTime");
+  const e = end ?? now;
+  const s = start ?? e - DEFAULT_WINDOW_MS;
+  if (start !== undefined && end !== undefined && start > end)
+    issues.add("startTime", "must not be after endTime");
+  else if (start !== undefined && end === undefined && start > now)
+    issues.add("startTime", "must not be in the future");
+  const window: WindowKey =
+    end !== undefined ? [s, e] : start !== undefined ? ["from", start] : ["last", DEFAULT_WINDOW_MS];
+  return {
+    start: s,
+    end: e,
+    levels: parseLevels(issues, params.level),
+    sources: parseSources(issues, params.source),
+    relative: end === undefined,
+    window,
+  };
 };
 
 const parseCursor = (issues: Issues, params: Params): Cursor | undefined => {
@@ -74,38 +148,95 @@ const parseCursor = (issues: Issues, params: Params): Cursor | undefined => {
   return cursor;
 };
 
-export const parseLogQuery = (params: Params, now = Date.now()): LogQuery & { relative: boolean } => {
-  const issues = new Issues();
+export type ParsedLogQuery = LogQuery & WindowInfo;
+export type ParsedSearchQuery = SearchQuery & WindowInfo;
+
+const parseListing = (issues: Issues, params: Params, now: number): ParsedLogQuery => {
   const filter = parseFilter(issues, params, now);
-  const page = integer(issues, params, "page", 0, 0, 1_000_000);
-  const size = integer(issues, params, "size", 50, 1, 1000);
+  const page = integer(issues, params, "page", 0, 0, MAX_OFFSET_RESULTS);
+  const size = integer(issues, params, "size", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE);
   const cursor = parseCursor(issues, params);
-  issues.throwIfAny();
+  if (!cursor && (page + 1) * size > MAX_OFFSET_RESULTS)
+    issues.add(
+      "page",
+      `(page + 1) × size must be at most ${MAX_OFFSET_RESULTS}; continue further with cursor=nextCursor`,
+    );
   return { ...filter, page, size, ...(cursor ? { cursor } : {}) };
 };
 
-export const parseSearchQuery = (params: Params, now = Date.now()): SearchQuery & { relative: boolean } => {
+export const parseLogQuery = (params: Params, now = Date.now()): ParsedLogQuery => {
   const issues = new Issues();
-  const text = params.query ?? params.q;
-  if (text === undefined || text.trim() === "") issues.add("query", "is required");
-  else if (text.length > MAX_QUERY_LENGTH) issues.add("query", `must be at most ${MAX_QUERY_LENGTH} characters`);
-  const terms = parseSearch(text ?? "");
-  if (text?.trim() && terms.words.length + terms.phrases.length + terms.excluded.length === 0)
-    issues.add("query", "has no word to search for (words are letters and digits)");
-  let base: LogQuery & { relative: boolean } = { start: 0, end: 0, levels: [], sources: [], page: 0, size: 50, relative: true };
-  try {
-    base = parseLogQuery(params, now);
-  } catch (error) {
-    if (error instanceof DomainError && error.details) issues.list.push(...error.details);
-    else throw error;
-  }
+  const q = parseListing(issues, params, now);
   issues.throwIfAny();
-  return { ...base, terms };
+  return q;
 };
 
-export const parseStatsParams = (params: Params, now = Date.now()): { start: number; end: number; hoursBack: number } => {
+/** Search text: required for search, optional for the tail; undefined when absent. */
+const parseText = (issues: Issues, text: string | undefined, required: boolean): SearchTerms | undefined => {
+  if (text === undefined || text.trim() === "") {
+    if (required) issues.add("query", "is required");
+    return undefined;
+  }
+  if (text.length > MAX_QUERY_LENGTH) {
+    issues.add("query", `must be at most ${MAX_QUERY_LENGTH} characters`);
+    return undefined;
+  }
+  const terms = parseSearch(text);
+  if (
+    terms.words.length +
+      terms.phrases.length +
+      terms.excluded.length +
+      (terms.excludedPhrases?.length ?? 0) ===
+    0
+  ) {
+    issues.add("query", "has no word to search for (words are letters and digits)");
+    return undefined;
+  }
+  return terms;
+};
+
+export const parseSearchQuery = (params: Params, now = Date.now()): ParsedSearchQuery => {
+  const issues = new Issues();
+  const terms = parseText(issues, params.query ?? params.q, true);
+  const q = parseListing(issues, params, now);
+  issues.throwIfAny();
+  return { ...q, terms: terms ?? { words: [], phrases: [], excluded: [] } };
+};
+
+export interface StatsParams {
+  start: number;
+  end: number;
+  hoursBack: number;
+}
+
+export const parseStatsParams = (params: Params, now = Date.now()): StatsParams => {
   const issues = new Issues();
   const hoursBack = integer(issues, params, "hoursBack", 24, 1, 8760);
   issues.throwIfAny();
   return { start: now - hoursBack * HOUR, end: now, hoursBack };
+};
+
+export interface TailParams {
+  levels: Level[];
+  sources: string[];
+  terms?: SearchTerms;
+  /** Where to resume (Last-Event-ID or cursor=); undefined = from now. */
+  after?: Cursor;
+}
+
+/** The live tail takes the same level/source lists and search text; a time window does not apply. */
+export const parseTailParams = (params: Params, lastEventId: string | undefined): TailParams => {
+  const issues = new Issues();
+  const levels = parseLevels(issues, params.level);
+  const sources = parseSources(issues, params.source);
+  const terms = parseText(issues, params.query ?? params.q, false);
+  const resume = lastEventId?.trim() || params.cursor;
+  let after: Cursor | undefined;
+  if (resume) {
+    after = decodeCursor(resume);
+    if (!after)
+      issues.add(lastEventId?.trim() ? "Last-Event-ID" : "cursor", "is not a cursor this service issued");
+  }
+  issues.throwIfAny();
+  return { levels, sources, ...(terms ? { terms } : {}), ...(after ? { after } : {}) };
 };

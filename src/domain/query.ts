@@ -22,6 +22,12 @@ export interface LogQuery extends LogFilter {
   page: number;
   /** Continue strictly after this item in (timestamp desc, id desc) order. */
   cursor?: Cursor;
+  /**
+   * Snapshot bound: only events with seq <= maxSeq (the watermark the first page was read at). Every page
+   * of one listing uses the same bound, so pages never shift while events arrive, and a live tail from
+   * maxSeq continues exactly where the listing stops. Undefined = no bound.
+   */
+  maxSeq?: number;
 }
 
 export interface SearchQuery extends LogQuery {
@@ -68,6 +74,12 @@ export interface Stats {
 export interface TailQuery {
   /** Only events stored after this arrival sequence. */
   afterSeq: number;
+  /**
+   * Only events with seq <= untilSeq (a watermark the caller read). When the reader returns fewer than
+   * `limit` events, it must have examined every event up to untilSeq: the caller then resumes after it,
+   * so a filter that matches nothing never rescans the same rows.
+   */
+  untilSeq?: number;
   levels: Level[];
   sources: string[];
   terms?: SearchTerms;

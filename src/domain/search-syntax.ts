@@ -8,9 +8,12 @@ export interface SearchTerms {
   phrases: string[][];
   /** None of these words may occur. */
   excluded: string[];
+  /** None of these phrases may occur (-"a b"). */
+  excludedPhrases?: string[][];
 }
 
-const TOKEN = /[\p{L}\p{N}]+/gu;
+// Combining marks belong to their word (as in the FTS indexes), so decomposed accents do not split it.
+const TOKEN = /[\p{L}\p{M}\p{N}]+/gu;
 
 /** Lower-cased word tokens of a text, in order. */
 export const tokenize = (text: string): string[] => (text.toLowerCase().match(TOKEN) ?? []).slice();
@@ -19,17 +22,24 @@ export const parseSearch = (query: string): SearchTerms => {
   const words: string[] = [];
   const phrases: string[][] = [];
   const excluded: string[] = [];
+  const excludedPhrases: string[][] = [];
   const parts = query.match(/-?"[^"]*"?|\S+/g) ?? [];
   for (const part of parts) {
     const negated = part.startsWith("-");
     const body = negated ? part.slice(1) : part;
     const tokens = tokenize(body.replaceAll('"', " "));
     if (tokens.length === 0) continue;
-    if (negated) excluded.push(...tokens);
+    if (negated && body.startsWith('"') && tokens.length > 1) excludedPhrases.push(tokens);
+    else if (negated) excluded.push(...tokens);
     else if (body.startsWith('"') && tokens.length > 1) phrases.push(tokens);
     else words.push(...tokens);
   }
-  return { words: unique(words), phrases, excluded: unique(excluded) };
+  return {
+    words: unique(words),
+    phrases,
+    excluded: unique(excluded),
+    ...(excludedPhrases.length ? { excludedPhrases } : {}),
+  };
 };
 
 const unique = (xs: string[]): string[] => [...new Set(xs)];
@@ -44,6 +54,7 @@ export const matchTerms = (t: SearchTerms, message: string): string[] | undefine
   const tokens = tokenize(message);
   const set = new Set(tokens);
   for (const w of t.excluded) if (set.has(w)) return undefined;
+  for (const p of t.excludedPhrases ?? []) if (containsSequence(tokens, p)) return undefined;
   const matched: string[] = [];
   for (const w of t.words) {
     if (!set.has(w)) return undefined;

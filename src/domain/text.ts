@@ -13,37 +13,36 @@ export const unstorableReason = (value: string): string | undefined => {
   return undefined;
 };
 
-/** Walks a JSON value and reports the first unstorable string (keys included) with its path. */
+/** Walks a JSON value (iteratively) and reports the first unstorable string, keys included, with its path. */
 export const findUnstorable = (value: unknown, path = ""): { path: string; reason: string } | undefined => {
-  if (typeof value === "string") {
-    const reason = unstorableReason(value);
-    return reason ? { path, reason } : undefined;
-  }
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const found = findUnstorable(value[i], `${path}[${i}]`);
-      if (found) return found;
-    }
-    return undefined;
-  }
-  if (value !== null && typeof value === "object") {
-    for (const [key, inner] of Object.entries(value)) {
-      const keyReason = unstorableReason(key);
-      if (keyReason) return { path: `${path}.${key}`, reason: `key ${keyReason}` };
-      const found = findUnstorable(inner, `${path}.${key}`);
-      if (found) return found;
+  const stack: [unknown, string][] = [[value, path]];
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    const [v, at] = item;
+    if (typeof v === "string") {
+      const reason = unstorableReason(v);
+      if (reason) return { path: at, reason };
+    } else if (Array.isArray(v)) {
+      for (let i = v.length - 1; i >= 0; i--) stack.push([v[i], `${at}[${i}]`]);
+    } else if (v !== null && typeof v === "object") {
+      for (const [key, inner] of Object.entries(v).reverse()) {
+        const keyReason = unstorableReason(key);
+        if (keyReason) return { path: `${at}.${key}`, reason: `key ${keyReason}` };
+        stack.push([inner, `${at}.${key}`]);
+      }
     }
   }
   return undefined;
 };
 
-/** Depth of nested objects/arrays; a scalar has depth 0. */
+/** Depth of nested objects/arrays; a scalar has depth 0. Iterative, so hostile nesting cannot overflow the stack. */
 export const jsonDepth = (value: unknown): number => {
-  if (value === null || typeof value !== "object") return 0;
   let max = 0;
-  for (const inner of Array.isArray(value) ? value : Object.values(value)) {
-    const d = jsonDepth(inner);
-    if (d > max) max = d;
+  const stack: [unknown, number][] = [[value, 0]];
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    const [v, depth] = item;
+    if (v === null || typeof v !== "object") continue;
+    if (depth + 1 > max) max = depth + 1;
+    for (const inner of Array.isArray(v) ? v : Object.values(v)) stack.push([inner, depth + 1]);
   }
-  return max + 1;
+  return max;
 };

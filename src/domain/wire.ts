@@ -29,24 +29,36 @@ export const encodeEvent = (event: LogEvent): string =>
     metadata: event.metadata,
   } satisfies WireEvent);
 
-export type DecodeResult = { ok: true; event: LogEvent } | { ok: false; reason: "unparseable" | "invalid"; error: string };
+export type DecodeResult =
+  | { ok: true; event: LogEvent }
+  | { ok: false; reason: "unparseable" | "invalid"; error: string };
 
 /** Never throws: a bad message is reported so the consumer can dead-letter it and move on. */
 export const decodeEvent = (value: Uint8Array | string | null): DecodeResult => {
   if (value === null) return { ok: false, reason: "unparseable", error: "empty message" };
   let raw: unknown;
   try {
-    raw = JSON.parse(typeof value === "string" ? value : new TextDecoder("utf-8", { fatal: true }).decode(value));
+    raw = JSON.parse(
+      typeof value === "string" ? value : new TextDecoder("utf-8", { fatal: true }).decode(value),
+    );
   } catch (err) {
     return { ok: false, reason: "unparseable", error: err instanceof Error ? err.message : String(err) };
   }
   const parsed = WireEvent.safeParse(raw);
-  if (!parsed.success) return { ok: false, reason: "invalid", error: parsed.error.issues[0]?.message ?? "invalid" };
+  if (!parsed.success)
+    return { ok: false, reason: "invalid", error: parsed.error.issues[0]?.message ?? "invalid" };
   const bad = findUnstorable(parsed.data);
   if (bad) return { ok: false, reason: "invalid", error: `${bad.path}: ${bad.reason}` };
   const w = parsed.data;
   return {
     ok: true,
-    event: { id: w.id, level: w.level, message: w.message, source: w.source, timestamp: w.ts, metadata: w.metadata },
+    event: {
+      id: w.id,
+      level: w.level,
+      message: w.message,
+      source: w.source,
+      timestamp: w.ts,
+      metadata: w.metadata,
+    },
   };
 };

@@ -4,14 +4,39 @@ import { DomainError, MalformedItem } from "../domain/errors.ts";
 
 export type BodyKind = "json" | "ndjson";
 
+const NDJSON_TYPES: ReadonlySet<string> = new Set([
+  "application/x-ndjson",
+  "application/ndjson",
+  "application/jsonl",
+]);
+
+/** A missing Content-Type is taken as JSON; a charset other than UTF-8 is refused rather than misread. */
 export const bodyKind = (contentType: string | undefined): BodyKind => {
-  const type = (contentType ?? "application/json").split(";")[0]?.trim().toLowerCase() ?? "";
+  const [rawType, ...params] = (contentType ?? "application/json").split(";");
+  const type = rawType?.trim().toLowerCase() ?? "";
+  const charset = params
+    .map((p) => p.trim().toLowerCase())
+    .find((p) => p.startsWith("charset="))
+    ?.slice("charset=".length)
+    .replaceAll('"', "");
+  if (charset !== undefined && charset !== "utf-8" && charset !== "utf8")
+    throw new DomainError("unsupported_media_type", `charset ${charset} is not accepted; send UTF-8`);
   if (type === "application/json" || type.endsWith("+json") || type === "") return "json";
-  if (type === "application/x-ndjson" || type === "application/ndjson" || type === "application/jsonl") return "ndjson";
-  throw new DomainError("unsupported_media_type", `Content-Type ${type} is not accepted; send application/json or application/x-ndjson`);
+  if (NDJSON_TYPES.has(type)) return "ndjson";
+  throw new DomainError(
+    "unsupported_media_type",
+    `Content-Type ${type} is not accepted; send application/json or application/x-ndjson`,
+  );
 };
 
-const tooLarge = (max: number) => new DomainError("payload_too_large", `the request body exceeds ${max} bytes`);
+const tooLarge = (max: number) =>
+  new DomainError("payload_too_large", `the request body exceeds ${max} bytes`);
+
+/** A body that cannot be read as JSON text: a 400 naming the body as the field, like every other 400. */
+const malformed = (problem: string): DomainError =>
+  new DomainError("malformed_json", `the request body ${problem}`, {
+    details: [{ field: "body", message: problem }],
+  });
 
 /** Collects a byte stream, failing as soon as it passes max bytes. */
 const collect = async (stream: ReadableStream<Uint8Array>, max: number): Promise<Uint8Array> => {
@@ -31,7 +56,7 @@ const collect = async (stream: ReadableStream<Uint8Array>, max: number): Promise
     }
   } catch (error) {
     if (error instanceof DomainError) throw error;
-    throw new DomainError("malformed_json", "the request body could not be read (truncated or corrupt compression)");
+    throw malformed("could not be read (truncated or corrupt compression)");
   }
   return Buffer.concat(chunks);
 };
@@ -39,31 +64,32 @@ const collect = async (stream: ReadableStream<Uint8Array>, max: number): Promise
 export const readBodyText = async (req: Request, maxBytes: number): Promise<string> => {
   const declared = Number(req.headers.get("content-length") ?? Number.NaN);
   const encoding = (req.headers.get("content-encoding") ?? "identity").trim().toLowerCase();
-  if (encoding !== "identity" && encoding !== "gzip" && encoding !== "")
-    throw new DomainError("unsupported_media_type", `Content-Encoding ${encoding} is not accepted; use gzip or none`);
-  if (encoding !== "gzip" && Number.isFinite(declared) && declared > maxBytes) throw tooLarge(maxBytes);
+  const gzip = encoding === "gzip" || encoding === "x-gzip";
+  if (!gzip && encoding !== "identity" && encoding !== "")
+    throw new DomainError(
+      "unsupported_media_type",
+      `Content-Encoding ${encoding} is not accepted; use gzip or none`,
+    );
+  // gzip adds only a few bytes to incompressible data, so a compressed body over the limit expands past it too.
+  if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge(maxBytes);
   if (!req.body) return "";
-  const stream = encoding === "gzip" ? req.body.pipeThrough(new DecompressionStream("gzip")) : req.body;
+  // The limit applies to the decompressed bytes, counted as they stream out: a gzip bomb stops at maxBytes.
+  const stream = gzip ? req.body.pipeThrough(new DecompressionStream("gzip")) : req.body;
   const bytes = await collect(stream, maxBytes);
   try {
     return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch {
-    throw new DomainError("malformed_json", "the request body is not valid UTF-8");
-  }
-};
-
-const parseJson = (text: string, where: string): unknown => {
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    const detail = error instanceof Error ? error.message : "invalid JSON";
-    throw new DomainError("malformed_json", `${where} is not valid JSON: ${detail}`);
+    throw malformed("is not valid UTF-8");
   }
 };
 
 export const parseJsonBody = (text: string): unknown => {
-  if (text.trim() === "") throw new DomainError("malformed_json", "the request body is empty");
-  return parseJson(text, "the request body");
+  if (text.trim() === "") throw malformed("is empty");
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw malformed(`is not valid JSON: ${error instanceof Error ? error.message : "invalid JSON"}`);
+  }
 };
 
 /** One JSON value per non-empty line; a line that is not JSON becomes a failed item, not a failed request. */
@@ -76,7 +102,11 @@ export const parseNdjson = (text: string): unknown[] => {
     try {
       items.push(JSON.parse(line));
     } catch (error) {
-      items.push(new MalformedItem(`line ${i + 1} is not valid JSON: ${error instanceof Error ? error.message : "invalid"}`));
+      items.push(
+        new MalformedItem(
+          `line ${i + 1} is not valid JSON: ${error instanceof Error ? error.message : "invalid"}`,
+        ),
+      );
     }
   }
   return items;

@@ -1,12 +1,12 @@
 // The consumer's HTTP surface: health with the state of the bus and the store, and metrics.
 
 import { Hono } from "hono";
-import type { Health } from "../ports/log-bus.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { Metrics } from "../observability/metrics.ts";
+import type { Health } from "../ports/log-bus.ts";
 import { notFound, onError } from "./errors.ts";
 import { type MetricsExposure, mountMetrics } from "./metrics-route.ts";
-import { requestId } from "./middleware.ts";
+import { countRequests, requestId } from "./middleware.ts";
 
 export interface ConsumerAppDeps {
   health: () => Promise<{ ok: boolean; components: Record<string, Health> }>;
@@ -17,7 +17,7 @@ export interface ConsumerAppDeps {
 
 export const createConsumerApp = (deps: ConsumerAppDeps): Hono => {
   const app = new Hono();
-  app.use("*", requestId());
+  app.use("*", requestId(), countRequests(deps.metrics, "consumer"));
   app.onError(onError(deps.logger));
   app.notFound(notFound);
   app.get("/actuator/health", async (c) => {
@@ -26,7 +26,10 @@ export const createConsumerApp = (deps: ConsumerAppDeps): Hono => {
       {
         status: h.ok ? "UP" : "DOWN",
         components: Object.fromEntries(
-          Object.entries(h.components).map(([k, v]) => [k, { status: v.ok ? "UP" : "DOWN", ...(v.detail ? { detail: v.detail } : {}) }]),
+          Object.entries(h.components).map(([k, v]) => [
+            k,
+            { status: v.ok ? "UP" : "DOWN", ...(v.detail ? { detail: v.detail } : {}) },
+          ]),
         ),
       },
       h.ok ? 200 : 503,

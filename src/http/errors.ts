@@ -25,16 +25,19 @@ export const errorBody = (error: DomainError, requestId: string) => ({
 });
 
 export const errorResponse = (c: Context, error: DomainError): Response => {
-  if (error.retryAfter !== undefined) c.header("Retry-After", String(Math.max(1, Math.ceil(error.retryAfter))));
+  if (error.retryAfter !== undefined)
+    c.header("Retry-After", String(Math.max(1, Math.ceil(error.retryAfter))));
   return c.json(errorBody(error, c.get("requestId") ?? ""), STATUS[error.code]);
 };
 
 /** Hono onError handler: domain errors keep their status; anything else is logged and answered 500. */
-export const onError = (logger: Logger) => (err: Error, c: Context): Response => {
-  if (err instanceof DomainError) return errorResponse(c, err);
-  logger.error("unhandled error", { error: err, requestId: c.get("requestId"), path: c.req.path });
-  return errorResponse(c, new DomainError("internal", "internal error"));
-};
+export const onError =
+  (logger: Logger) =>
+  (err: Error, c: Context): Response => {
+    if (err instanceof DomainError) return errorResponse(c, err);
+    logger.error("unhandled error", { error: err, requestId: c.get("requestId"), path: c.req.path });
+    return errorResponse(c, new DomainError("internal", "internal error"));
+  };
 
 export const notFound = (c: Context): Response =>
   errorResponse(c, new DomainError("not_found", `no route for ${c.req.method} ${c.req.path}`));

@@ -1,11 +1,12 @@
 // The gateway's HTTP API: query, search, stats, by id, live tail, health, metrics.
 
-import { Hono, type MiddlewareHandler } from "hono";
+import { type Context, Hono, type MiddlewareHandler } from "hono";
+import type { Params } from "../domain/query-params.ts";
+import type { Logger } from "../observability/logger.ts";
+import type { Metrics } from "../observability/metrics.ts";
 import type { Health } from "../ports/log-bus.ts";
 import type { LogReader } from "../ports/log-store.ts";
 import type { QueryService } from "../services/query.ts";
-import type { Logger } from "../observability/logger.ts";
-import type { Metrics } from "../observability/metrics.ts";
 import { notFound, onError } from "./errors.ts";
 import { type MetricsExposure, mountMetrics } from "./metrics-route.ts";
 import { apiKeyAuth, countRequests, requestId } from "./middleware.ts";
@@ -18,14 +19,36 @@ export interface GatewayAppDeps {
   apiKeys: readonly string[];
   logger: Logger;
   metrics?: Metrics;
-  metricsExposure: Omit<MetricsExposure, "metrics">;
+  /** With requireKey, the metrics routes take the same API keys as the queries. */
+  metricsExposure: Omit<MetricsExposure, "metrics" | "guard"> & { requireKey?: boolean };
   tailPollMs?: number;
+  /** Aborted at shutdown: ends the live tails. */
+  closing?: AbortSignal;
   /** Mounts extra routes (the browser UI) before the 404 handler. */
   extend?: (app: Hono) => void;
-  remoteAddress?: (c: Parameters<MiddlewareHandler>[0]) => string;
+  remoteAddress?: (c: Context) => string;
 }
 
-const BASE = "/gateway/api/query";
+export const BASE = "/gateway/api/query";
+/** Shared by every answer: Hono copies it into the response, so one object serves all. */
+const JSON_HEADERS = { "Content-Type": "application/json; charset=UTF-8" } as const;
+/** Parameters that take a comma-separated list; repeating the parameter adds to the list too. */
+const LISTS = new Set(["level", "source"]);
+
+/** The query string exactly as sent (the memo key of its parse). */
+const rawQuery = (url: string): string => {
+  const at = url.indexOf("?");
+  if (at < 0) return "";
+  const hash = url.indexOf("#", at);
+  return hash < 0 ? url.slice(at + 1) : url.slice(at + 1, hash);
+};
+
+const paramsOf = (c: Context): Params => {
+  const out: Params = {};
+  for (const [name, values] of Object.entries(c.req.queries()))
+    out[name] = LISTS.has(name) ? values.join(",") : values[0];
+  return out;
+};
 
 export const createGatewayApp = (deps: GatewayAppDeps): Hono => {
   const app = new Hono();
@@ -42,7 +65,10 @@ export const createGatewayApp = (deps: GatewayAppDeps): Hono => {
         service: "log-gateway",
         timestamp: new Date().toISOString(),
         components: Object.fromEntries(
-          Object.entries(h.components).map(([k, v]) => [k, { status: v.ok ? "UP" : "DOWN", ...(v.detail ? { detail: v.detail } : {}) }]),
+          Object.entries(h.components).map(([k, v]) => [
+            k,
+            { status: v.ok ? "UP" : "DOWN", ...(v.detail ? { detail: v.detail } : {}) },
+          ]),
         ),
       },
       h.ok ? 200 : 503,
@@ -51,29 +77,61 @@ export const createGatewayApp = (deps: GatewayAppDeps): Hono => {
   app.get(`${BASE}/health`, health);
   app.get("/gateway/actuator/health", health);
   const auth = apiKeyAuth(deps.apiKeys, remote);
-  mountMetrics(app, ["/gateway/actuator/prometheus", "/metrics"], { ...deps.metricsExposure, metrics: deps.metrics });
+  const { requireKey, ...exposure } = deps.metricsExposure;
+  mountMetrics(app, ["/gateway/actuator/prometheus", "/metrics"], {
+    ...exposure,
+    metrics: deps.metrics,
+    ...(requireKey ? { guard: auth } : {}),
+  });
 
-  const answer = (endpoint: string, run: (c: Parameters<MiddlewareHandler>[0]) => Promise<string>): MiddlewareHandler =>
-    async (c) => {
-      const end = deps.metrics?.queryDuration.startTimer({ endpoint });
+  const answer = (endpoint: string, run: (c: Context) => Promise<string>): MiddlewareHandler => {
+    // Label children bound once: the hot path does no label hashing.
+    const count = deps.metrics?.queries.labels({ endpoint });
+    const duration = deps.metrics?.queryDuration.labels({ endpoint });
+    return async (c) => {
+      const started = performance.now();
       try {
         const body = await run(c);
-        deps.metrics?.queries.inc({ endpoint });
-        c.header("Content-Type", "application/json; charset=UTF-8");
-        return c.body(body);
+        count?.inc();
+        return c.body(body, 200, JSON_HEADERS);
       } finally {
-        end?.();
+        duration?.observe((performance.now() - started) / 1000);
       }
     };
+  };
 
-  app.get(`${BASE}/logs`, auth, answer("logs", (c) => deps.query.logs(c.req.query())));
-  app.get(`${BASE}/logs/:id`, auth, answer("by_id", (c) => deps.query.byId(c.req.param("id") ?? "")));
-  app.get(`${BASE}/search`, auth, answer("search", (c) => deps.query.search(c.req.query())));
-  app.get(`${BASE}/stats`, auth, answer("stats", (c) => deps.query.stats(c.req.query())));
+  app.get(
+    `${BASE}/logs`,
+    auth,
+    answer("logs", (c) => deps.query.logs(() => paramsOf(c), rawQuery(c.req.url))),
+  );
+  app.get(
+    `${BASE}/logs/:id`,
+    auth,
+    answer("by_id", (c) => deps.query.byId(c.req.param("id") ?? "")),
+  );
+  app.get(
+    `${BASE}/search`,
+    auth,
+    answer("search", (c) => deps.query.search(() => paramsOf(c), rawQuery(c.req.url))),
+  );
+  app.get(
+    `${BASE}/stats`,
+    auth,
+    answer("stats", (c) => deps.query.stats(paramsOf(c))),
+  );
   app.get(
     `${BASE}/tail`,
     auth,
-    tailHandler({ reader: deps.reader, ...(deps.metrics ? { metrics: deps.metrics } : {}), ...(deps.tailPollMs ? { pollMs: deps.tailPollMs } : {}) }),
+    tailHandler({
+      reader: deps.reader,
+      watermark: () => deps.query.watermark(),
+      params: paramsOf,
+      logger: deps.logger,
+      ...(deps.metrics ? { metrics: deps.metrics } : {}),
+      ...(deps.tailPollMs ? { pollMs: deps.tailPollMs } : {}),
+      ...(deps.closing ? { closing: deps.closing } : {}),
+    }),
   );
   deps.extend?.(app);
   return app;

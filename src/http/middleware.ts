@@ -17,10 +17,12 @@ export const requestId = (): MiddlewareHandler => async (c, next) => {
   await next();
 };
 
-export const countRequests = (metrics: Metrics | undefined, role: string): MiddlewareHandler => async (c, next) => {
-  await next();
-  metrics?.httpRequests.inc({ role, status: String(c.res.status) });
-};
+export const countRequests =
+  (metrics: Metrics | undefined, role: string): MiddlewareHandler =>
+  async (c, next) => {
+    await next();
+    metrics?.httpRequests.inc({ role, status: String(c.res.status) });
+  };
 
 const keyOf = (authorization: string | undefined, apiKey: string | undefined): string | undefined => {
   if (apiKey) return apiKey.trim();
@@ -41,13 +43,20 @@ export const matchesKey = (given: string, keys: readonly string[]): boolean => {
 };
 
 /** Sets c.var.client to the API key (when keys are configured) or the remote address, and enforces the key. */
-export const apiKeyAuth = (keys: readonly string[], remote: (c: Parameters<MiddlewareHandler>[0]) => string): MiddlewareHandler =>
+export const apiKeyAuth =
+  (keys: readonly string[], remote: (c: Parameters<MiddlewareHandler>[0]) => string): MiddlewareHandler =>
   async (c, next) => {
     const given = keyOf(c.req.header("authorization"), c.req.header("x-api-key"));
     if (keys.length > 0) {
       if (!given || !matchesKey(given, keys)) {
         c.header("WWW-Authenticate", 'Bearer realm="logproc"');
-        return errorResponse(c, new DomainError("unauthorized", "a valid API key is required (Authorization: Bearer <key> or X-API-Key)"));
+        return errorResponse(
+          c,
+          new DomainError(
+            "unauthorized",
+            "a valid API key is required (Authorization: Bearer <key> or X-API-Key)",
+          ),
+        );
       }
       c.set("client", `key:${given}`);
     } else c.set("client", `ip:${remote(c)}`);

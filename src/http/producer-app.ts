@@ -1,12 +1,12 @@
 // The producer's HTTP API: the paths and response shapes of the design we replace.
 
 import { Hono, type MiddlewareHandler } from "hono";
-import type { Health } from "../ports/log-bus.ts";
-import type { Ingest } from "../services/ingest.ts";
+import { DomainError } from "../domain/errors.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { Metrics } from "../observability/metrics.ts";
+import type { Health } from "../ports/log-bus.ts";
+import type { Ingest } from "../services/ingest.ts";
 import { bodyKind, parseJsonBody, parseNdjson, readBodyText } from "./body.ts";
-import { DomainError } from "../domain/errors.ts";
 import { notFound, onError } from "./errors.ts";
 import { type MetricsExposure, mountMetrics } from "./metrics-route.ts";
 import { apiKeyAuth, countRequests, requestId } from "./middleware.ts";
@@ -45,13 +45,18 @@ export const createProducerApp = (deps: ProducerAppDeps): Hono => {
   };
   app.get(`${BASE}/health`, health);
   app.get("/producer/actuator/health", health);
-  mountMetrics(app, ["/producer/actuator/prometheus", "/metrics"], { ...deps.metricsExposure, metrics: deps.metrics });
+  mountMetrics(app, ["/producer/actuator/prometheus", "/metrics"], {
+    ...deps.metricsExposure,
+    metrics: deps.metrics,
+  });
 
-  const timed = (endpoint: string): MiddlewareHandler => async (_c, next) => {
-    const end = deps.metrics?.ingestionDuration.startTimer({ endpoint });
-    await next();
-    end?.();
-  };
+  const timed =
+    (endpoint: string): MiddlewareHandler =>
+    async (_c, next) => {
+      const end = deps.metrics?.ingestionDuration.startTimer({ endpoint });
+      await next();
+      end?.();
+    };
   const guards = [apiKeyAuth(deps.apiKeys, remote), ...(deps.guards ?? [])];
 
   const readOne = async (req: Request): Promise<unknown> => {
@@ -77,9 +82,10 @@ export const createProducerApp = (deps: ProducerAppDeps): Hono => {
     if (kind === "ndjson") items = parseNdjson(text);
     else {
       const parsed = parseJsonBody(text);
-      if (!Array.isArray(parsed)) throw new DomainError("validation_failed", "a batch must be a JSON array of events", {
-        details: [{ field: "body", message: "must be a JSON array" }],
-      });
+      if (!Array.isArray(parsed))
+        throw new DomainError("validation_failed", "a batch must be a JSON array of events", {
+          details: [{ field: "body", message: "must be a JSON array" }],
+        });
       items = parsed;
     }
     const outcome = await deps.ingest.batch(items);

@@ -1,49 +1,107 @@
-// Rate limiting per client and overall (rate-limiter-flexible): a sustained rate plus a burst allowance.
-// A rejection is a 429 with Retry-After; it happens before the bus is touched, so it never trips the breaker.
+// Rate limiting per client and overall with token buckets: 429 + Retry-After, decided before the bus is touched.
 
 import type { MiddlewareHandler } from "hono";
-import { BurstyRateLimiter, RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
 import { DomainError } from "../domain/errors.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import { errorResponse } from "./errors.ts";
 
 export interface RateLimitSettings {
+  /** Sustained requests per second per client; 0 = no per-client limit. */
   rps: number;
+  /** Requests a client may make at once after being idle (the bucket size). */
   burst: number;
+  /** Sustained requests per second over all clients; 0 = no overall limit. */
   globalRps: number;
 }
 
-/** rps tokens refill each second; up to `burst` more may be spent at once and refill over burst/rps seconds. */
-const bursty = (rps: number, burst: number, prefix: string): BurstyRateLimiter =>
-  new BurstyRateLimiter(
-    new RateLimiterMemory({ keyPrefix: `${prefix}:rate`, points: rps, duration: 1 }),
-    new RateLimiterMemory({
-      keyPrefix: `${prefix}:burst`,
-      points: Math.max(burst - rps, 1),
-      duration: Math.max(1, Math.ceil(Math.max(burst - rps, 1) / rps)),
-    }),
-  );
+export interface TokenBucket {
+  /** Milliseconds until `key` has a token (0 = it has one now). Takes nothing. */
+  waitMs(key: string, now: number): number;
+  /** Spends one token of `key`; call only after waitMs answered 0. */
+  take(key: string, now: number): void;
+}
 
-const guard = (limiter: BurstyRateLimiter, scope: string, keyOf: (client: string) => string, metrics?: Metrics): MiddlewareHandler =>
-  async (c, next) => {
-    try {
-      await limiter.consume(keyOf(c.get("client") ?? "unknown"));
-    } catch (rejection) {
-      if (!(rejection instanceof RateLimiterRes)) throw rejection;
-      metrics?.rateLimited.inc({ scope });
-      return errorResponse(
-        c,
-        new DomainError("rate_limited", `rate limit exceeded (${scope}); retry after the indicated delay`, {
-          retryAfter: Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)),
-        }),
-      );
-    }
-    await next();
+/**
+ * A token bucket per key in GCRA form: one number per key (the time its bucket is full again), refilled
+ * lazily, checked and spent synchronously so concurrent requests cannot both take the last token.
+ *
+ * Why not rate-limiter-flexible (the first version): it only offers fixed windows, and its
+ * BurstyRateLimiter refills the burst pool on a window of its own, so a client could sustain about twice
+ * RATE_LIMIT_RPS and, at window edges, send rps + burst requests at once.
+ */
+export const createTokenBucket = (ratePerSecond: number, burst: number): TokenBucket => {
+  if (!(ratePerSecond > 0)) throw new RangeError("ratePerSecond must be positive");
+  const intervalMs = 1000 / ratePerSecond;
+  const capacityMs = Math.max(1, Math.floor(burst)) * intervalMs;
+  /** key → the instant its bucket is full again; a key absent or in the past has a full bucket. */
+  const fullAt = new Map<string, number>();
+  let sweptAt = 0;
+
+  const sweep = (now: number): void => {
+    if (now - sweptAt < 10_000) return;
+    sweptAt = now;
+    for (const [key, at] of fullAt) if (at <= now) fullAt.delete(key);
   };
 
-export const createRateLimitGuards = (s: RateLimitSettings, metrics?: Metrics): MiddlewareHandler[] => {
-  const guards: MiddlewareHandler[] = [];
-  if (s.globalRps > 0) guards.push(guard(bursty(s.globalRps, s.globalRps * 2, "global"), "global", () => "all", metrics));
-  if (s.rps > 0) guards.push(guard(bursty(s.rps, Math.max(s.burst, s.rps), "client"), "client", (client) => client, metrics));
-  return guards;
+  return {
+    waitMs(key, now) {
+      const at = Math.max(fullAt.get(key) ?? now, now);
+      // Taking one more would push the refill point past a full bucket's worth: not yet.
+      const wait = at + intervalMs - now - capacityMs;
+      // Sums of fractional intervals drift by a few ulps; that must not turn "exactly now" into a 429.
+      return wait > 1e-6 ? wait : 0;
+    },
+    take(key, now) {
+      sweep(now);
+      fullAt.set(key, Math.max(fullAt.get(key) ?? now, now) + intervalMs);
+    },
+  };
+};
+
+interface Scope {
+  name: "client" | "global";
+  bucket: TokenBucket;
+  keyOf: (client: string) => string;
+}
+
+/** One guard for both scopes: a request spends a token only when every scope has one. */
+export const createRateLimitGuards = (
+  s: RateLimitSettings,
+  metrics?: Metrics,
+  now: () => number = Date.now,
+): MiddlewareHandler[] => {
+  const scopes: Scope[] = [];
+  if (s.rps > 0)
+    scopes.push({ name: "client", bucket: createTokenBucket(s.rps, s.burst || s.rps * 2), keyOf: (c) => c });
+  if (s.globalRps > 0)
+    scopes.push({
+      name: "global",
+      bucket: createTokenBucket(s.globalRps, s.globalRps * 2),
+      keyOf: () => "all",
+    });
+  if (scopes.length === 0) return [];
+
+  const guard: MiddlewareHandler = async (c, next) => {
+    const client = c.get("client") ?? "unknown";
+    const t = now();
+    for (const scope of scopes) {
+      const wait = scope.bucket.waitMs(scope.keyOf(client), t);
+      if (wait > 0) {
+        metrics?.rateLimited.inc({ scope: scope.name });
+        return errorResponse(
+          c,
+          new DomainError(
+            "rate_limited",
+            `rate limit exceeded (${scope.name}); retry after the indicated delay`,
+            {
+              retryAfter: Math.max(1, Math.ceil(wait / 1000)),
+            },
+          ),
+        );
+      }
+    }
+    for (const scope of scopes) scope.bucket.take(scope.keyOf(client), t);
+    await next();
+  };
+  return [guard];
 };

@@ -35,7 +35,13 @@ export const createLogger = (
   const min = ORDER[level];
   const emit = (lvl: LogLevel, message: string, fields?: Fields): void => {
     if (ORDER[lvl] < min) return;
-    const record = { time: new Date().toISOString(), level: lvl, ...base, message: scrub(message), ...(scrub(fields ?? {}) as Fields) };
+    const record = {
+      time: new Date().toISOString(),
+      level: lvl,
+      ...base,
+      message: scrub(message),
+      ...(scrub(fields ?? {}) as Fields),
+    };
     write(JSON.stringify(record));
   };
   return {

@@ -10,29 +10,119 @@ export const createMetrics = (registry: Registry = new Registry(), opts: { defau
   return {
     registry,
     // producer
-    ingestionTotal: new Counter({ name: "log_ingestion_total", help: "Events received, by outcome", labelNames: ["status"], registers: r }),
-    ingestionDuration: new Histogram({ name: "log_ingestion_duration_seconds", help: "Ingest request latency", labelNames: ["endpoint"], buckets: LATENCY_BUCKETS, registers: r }),
-    kafkaSent: new Counter({ name: "kafka_messages_sent_total", help: "Messages handed to the bus, by result", labelNames: ["result"], registers: r }),
-    kafkaSendDuration: new Histogram({ name: "kafka_send_duration_seconds", help: "Latency of one bus publish", buckets: LATENCY_BUCKETS, registers: r }),
-    breakerState: new Gauge({ name: "circuit_breaker_state", help: "0 closed, 1 half-open, 2 open", labelNames: ["name"], registers: r }),
-    rateLimited: new Counter({ name: "rate_limited_total", help: "Requests rejected by the rate limiter", labelNames: ["scope"], registers: r }),
+    ingestionTotal: new Counter({
+      name: "log_ingestion_total",
+      help: "Events received, by outcome",
+      labelNames: ["status"],
+      registers: r,
+    }),
+    ingestionDuration: new Histogram({
+      name: "log_ingestion_duration_seconds",
+      help: "Ingest request latency",
+      labelNames: ["endpoint"],
+      buckets: LATENCY_BUCKETS,
+      registers: r,
+    }),
+    kafkaSent: new Counter({
+      name: "kafka_messages_sent_total",
+      help: "Messages handed to the bus, by result",
+      labelNames: ["result"],
+      registers: r,
+    }),
+    kafkaSendDuration: new Histogram({
+      name: "kafka_send_duration_seconds",
+      help: "Latency of one bus publish",
+      buckets: LATENCY_BUCKETS,
+      registers: r,
+    }),
+    breakerState: new Gauge({
+      name: "circuit_breaker_state",
+      help: "0 closed, 1 half-open, 2 open",
+      labelNames: ["name"],
+      registers: r,
+    }),
+    rateLimited: new Counter({
+      name: "rate_limited_total",
+      help: "Requests rejected by the rate limiter",
+      labelNames: ["scope"],
+      registers: r,
+    }),
     // consumer
-    consumed: new Counter({ name: "kafka_messages_consumed_total", help: "Messages read from the bus", registers: r }),
-    consumptionErrors: new Counter({ name: "kafka_consumption_errors_total", help: "Consumer errors, by reason", labelNames: ["reason"], registers: r }),
-    processingDuration: new Histogram({ name: "log_processing_duration_seconds", help: "Time to store one batch", buckets: LATENCY_BUCKETS, registers: r }),
-    batchSize: new Histogram({ name: "consumer_batch_size", help: "Events per stored batch", buckets: [1, 10, 100, 500, 1000, 2500, 5000, 10000, 25000], registers: r }),
-    lag: new Gauge({ name: "consumer_lag", help: "Messages behind the head, per partition", labelNames: ["partition"], registers: r }),
-    dlq: new Counter({ name: "dlq_messages_total", help: "Messages sent to the dead-letter topic", labelNames: ["reason"], registers: r }),
+    consumed: new Counter({
+      name: "kafka_messages_consumed_total",
+      help: "Messages read from the bus",
+      registers: r,
+    }),
+    consumptionErrors: new Counter({
+      name: "kafka_consumption_errors_total",
+      help: "Consumer errors, by reason",
+      labelNames: ["reason"],
+      registers: r,
+    }),
+    processingDuration: new Histogram({
+      name: "log_processing_duration_seconds",
+      help: "Time to store one batch",
+      buckets: LATENCY_BUCKETS,
+      registers: r,
+    }),
+    batchSize: new Histogram({
+      name: "consumer_batch_size",
+      help: "Events per stored batch",
+      buckets: [1, 10, 100, 500, 1000, 2500, 5000, 10000, 25000],
+      registers: r,
+    }),
+    lag: new Gauge({
+      name: "consumer_lag",
+      help: "Messages behind the head, per partition",
+      labelNames: ["partition"],
+      registers: r,
+    }),
+    dlq: new Counter({
+      name: "dlq_messages_total",
+      help: "Messages sent to the dead-letter topic",
+      labelNames: ["reason"],
+      registers: r,
+    }),
     stored: new Counter({ name: "log_events_stored_total", help: "Events newly stored", registers: r }),
-    duplicates: new Counter({ name: "log_events_duplicate_total", help: "Redelivered or resent events skipped", registers: r }),
-    freshness: new Histogram({ name: "log_freshness_seconds", help: "Event accepted on the bus → stored", buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60], registers: r }),
+    duplicates: new Counter({
+      name: "log_events_duplicate_total",
+      help: "Redelivered or resent events skipped",
+      registers: r,
+    }),
+    freshness: new Histogram({
+      name: "log_freshness_seconds",
+      help: "Event accepted on the bus → stored",
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60],
+      registers: r,
+    }),
     // gateway
-    queries: new Counter({ name: "log_queries_total", help: "Queries answered, by endpoint", labelNames: ["endpoint"], registers: r }),
-    queryDuration: new Histogram({ name: "log_query_duration_seconds", help: "Query latency", labelNames: ["endpoint"], buckets: LATENCY_BUCKETS, registers: r }),
-    cacheRequests: new Counter({ name: "cache_requests_total", help: "Cache lookups, by result", labelNames: ["result"], registers: r }),
+    queries: new Counter({
+      name: "log_queries_total",
+      help: "Queries answered, by endpoint",
+      labelNames: ["endpoint"],
+      registers: r,
+    }),
+    queryDuration: new Histogram({
+      name: "log_query_duration_seconds",
+      help: "Query latency",
+      labelNames: ["endpoint"],
+      buckets: LATENCY_BUCKETS,
+      registers: r,
+    }),
+    cacheRequests: new Counter({
+      name: "cache_requests_total",
+      help: "Cache lookups, by result",
+      labelNames: ["result"],
+      registers: r,
+    }),
     tailClients: new Gauge({ name: "tail_clients", help: "Open live-tail streams", registers: r }),
     // every role
-    httpRequests: new Counter({ name: "http_requests_total", help: "HTTP requests, by role and status", labelNames: ["role", "status"], registers: r }),
+    httpRequests: new Counter({
+      name: "http_requests_total",
+      help: "HTTP requests, by role and status",
+      labelNames: ["role", "status"],
+      registers: r,
+    }),
   };
 };
 

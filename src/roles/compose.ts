@@ -1,14 +1,11 @@
-// The composition root: picks each adapter (real when configured, embedded otherwise) and starts the roles.
+// The composition root: builds the adapters for the configuration and starts the chosen roles.
 
-import { join } from "node:path";
-import { MemoryBus } from "../adapters/bus/memory.ts";
-import { MemoryCache } from "../adapters/cache/memory.ts";
-import { createSqliteStore } from "../adapters/store/sqlite.ts";
 import type { Config } from "../config/load.ts";
 import type { Logger } from "../observability/logger.ts";
 import { createMetrics, type Metrics } from "../observability/metrics.ts";
+import { createStack, type Stack } from "./adapters.ts";
 import { startConsumer } from "./consumer.ts";
-import { startGateway } from "./gateway.ts";
+import { createCache, startGateway } from "./gateway.ts";
 import { startProducer } from "./producer.ts";
 
 export interface Running {
@@ -26,35 +23,70 @@ export const missingServices = (config: Config): string | undefined => {
     : undefined;
 };
 
-const embeddedStack = (config: Config) => {
-  const bus = new MemoryBus({ topic: config.kafka?.topic ?? "log-events", maxBatch: config.consumer.batchSize });
-  const store = createSqliteStore(join(config.dataDir, "logproc.sqlite"));
-  return { publisher: bus, subscriber: bus, writer: store.writer, reader: store.reader };
+/** Migrations need the database; at startup it may still be coming up (compose, k8s), so wait a while. */
+const migrateWithRetry = async (stack: Stack, logger: Logger, deadlineMs = 60_000): Promise<void> => {
+  const until = Date.now() + deadlineMs;
+  for (let delay = 250; ; delay = Math.min(delay * 2, 5000)) {
+    try {
+      await stack.migrate();
+      return;
+    } catch (error) {
+      if (Date.now() > until) throw error;
+      logger.warn("database not ready; retrying migrations", { error, retryInMs: delay });
+      await Bun.sleep(delay);
+    }
+  }
+};
+
+const HOUR = 3_600_000;
+
+const retention = (stack: Stack, days: number, logger: Logger): (() => void) => {
+  if (days <= 0) return () => {};
+  const run = () =>
+    stack
+      .retain(days)
+      .then((dropped) => {
+        if (dropped.length) logger.info("retention dropped partitions", { dropped, days });
+      })
+      .catch((error: unknown) => logger.warn("retention failed; will retry", { error }));
+  void run();
+  const timer = setInterval(run, HOUR);
+  return () => clearInterval(timer);
 };
 
 export const startRoles = async (config: Config, logger: Logger, metrics?: Metrics): Promise<Running> => {
   const m = config.metrics.enabled ? (metrics ?? createMetrics()) : undefined;
-  const stack = embeddedStack(config);
-  const cache = new MemoryCache();
-  const stops: (() => Promise<void>)[] = [];
+  const stack = createStack(config, logger, m);
+  logger.info("adapters", stack.describe);
   const runs = (role: string) => config.role === "all" || config.role === role;
+  const stops: (() => Promise<void>)[] = [];
   try {
+    if (runs("consumer") || runs("gateway")) await migrateWithRetry(stack, logger);
     if (runs("consumer")) {
-      const consumer = await startConsumer(config, {
-        subscriber: stack.subscriber,
-        writer: stack.writer,
-        group: config.kafka?.group ?? "log-consumer-group",
-        metrics: m,
-        logger: logger.child({ role: "consumer" }),
+      const log = logger.child({ role: "consumer" });
+      const consumer = await startConsumer(config, { ...stack, metrics: m, logger: log });
+      const stopRetention = retention(stack, config.consumer.retentionDays, log);
+      stops.push(async () => {
+        stopRetention();
+        await consumer.stop();
       });
-      stops.push(() => consumer.stop());
     }
     if (runs("gateway")) {
-      const gateway = await startGateway(config, { reader: stack.reader, cache, metrics: m, logger: logger.child({ role: "gateway" }) });
+      const log = logger.child({ role: "gateway" });
+      const gateway = await startGateway(config, {
+        reader: stack.reader,
+        cache: createCache(config, m, log),
+        metrics: m,
+        logger: log,
+      });
       stops.push(() => gateway.stop());
     }
     if (runs("producer")) {
-      const producer = await startProducer(config, { publisher: stack.publisher, metrics: m, logger: logger.child({ role: "producer" }) });
+      const producer = await startProducer(config, {
+        publisher: stack.publisher,
+        metrics: m,
+        logger: logger.child({ role: "producer" }),
+      });
       stops.push(async () => {
         await producer.stop();
         await stack.publisher.stop();
@@ -65,7 +97,7 @@ export const startRoles = async (config: Config, logger: Logger, metrics?: Metri
     throw error;
   }
   return {
-    // Reverse order: stop accepting HTTP, flush the producer, then the consumer commits, then stores close.
+    // Reverse order: stop accepting HTTP and flush the producer, then the consumer commits, then stores close.
     stop: async () => {
       for (const stop of stops.reverse()) {
         try {

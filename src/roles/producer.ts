@@ -1,26 +1,43 @@
-// Producer role: the ingest API in front of the log bus.
+// Producer role: the ingest API in front of the log bus, which is guarded by a timeout and a circuit breaker.
 
+import { type GuardOptions, guardPublisher } from "../adapters/bus/guarded-publisher.ts";
 import type { Config } from "../config/load.ts";
 import { DEFAULT_EVENT_LIMITS } from "../domain/log-event.ts";
+import { apiKeyAuth } from "../http/middleware.ts";
 import { createProducerApp } from "../http/producer-app.ts";
+import { createRateLimitGuards } from "../http/rate-limit.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import type { LogPublisher } from "../ports/log-bus.ts";
 import { createIngest } from "../services/ingest.ts";
-import { createRateLimitGuards } from "../http/rate-limit.ts";
 import { remoteAddress } from "./remote.ts";
 import { type Served, serve } from "./serve.ts";
 
 export interface ProducerParts {
+  /** The raw bus publisher; the role guards it. Starting and stopping it is the caller's job. */
   publisher: LogPublisher;
   metrics: Metrics | undefined;
   logger: Logger;
+  /** Overrides of the guard's defaults (tests use short breaks). */
+  guard?: Partial<Pick<GuardOptions, "timeoutMs" | "failureThreshold" | "halfOpenAfterMs">>;
 }
 
-export const buildProducerApp = (config: Config, parts: ProducerParts) => {
+/** KAFKA_SEND_TIMEOUT_MS's default, for the in-process bus that has no Kafka settings. */
+const DEFAULT_SEND_TIMEOUT_MS = 1500;
+/** The Kafka adapter bounds its own sends at sendTimeoutMs and says why it failed; the guard is the backstop. */
+const GUARD_GRACE_MS = 250;
+
+const assemble = (config: Config, parts: ProducerParts) => {
   const { metrics, logger } = parts;
+  const publisher = guardPublisher(parts.publisher, {
+    timeoutMs: (config.kafka?.sendTimeoutMs ?? DEFAULT_SEND_TIMEOUT_MS) + GUARD_GRACE_MS,
+    logger,
+    name: "bus",
+    ...(metrics ? { metrics } : {}),
+    ...parts.guard,
+  });
   const ingest = createIngest({
-    publisher: parts.publisher,
+    publisher,
     limits: {
       ...DEFAULT_EVENT_LIMITS,
       maxMessageBytes: config.ingest.maxMessageBytes,
@@ -34,27 +51,41 @@ export const buildProducerApp = (config: Config, parts: ProducerParts) => {
     },
     onAsyncFailure: (error, count) => logger.error("async publish failed", { error, count }),
   });
-  return createProducerApp({
+  const app = createProducerApp({
     ingest,
-    health: () => parts.publisher.health(),
+    health: () => publisher.health(),
     apiKeys: config.ingest.apiKeys,
     maxBodyBytes: config.ingest.maxBodyBytes,
     logger,
     ...(metrics ? { metrics } : {}),
-    metricsExposure: { enabled: config.metrics.enabled },
+    metricsExposure: {
+      enabled: config.metrics.enabled,
+      ...(config.metrics.requireKey ? { guard: apiKeyAuth(config.ingest.apiKeys, remoteAddress) } : {}),
+    },
     guards: createRateLimitGuards(config.ingest.rateLimit, metrics),
     remoteAddress,
   });
+  return { app, ingest };
 };
+
+export const buildProducerApp = (config: Config, parts: ProducerParts) => assemble(config, parts).app;
 
 export const startProducer = async (config: Config, parts: ProducerParts): Promise<Served> => {
   await parts.publisher.start();
-  const app = buildProducerApp(config, parts);
-  return serve(app, {
+  const { app, ingest } = assemble(config, parts);
+  const served = serve(app, {
     host: config.host,
     port: config.ports.producer,
     maxBodyBytes: config.ingest.maxBodyBytes,
     logger: parts.logger,
     name: "producer",
   });
+  return {
+    port: served.port,
+    // Stop taking requests, then let the events already answered 202 reach the bus before it is stopped.
+    stop: async () => {
+      await served.stop();
+      await ingest.drain();
+    },
+  };
 };

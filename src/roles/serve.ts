@@ -8,7 +8,10 @@ export interface Served {
   stop(): Promise<void>;
 }
 
-export const serve = (app: Hono, opts: { host: string; port: number; maxBodyBytes?: number; logger: Logger; name: string }): Served => {
+export const serve = (
+  app: Hono,
+  opts: { host: string; port: number; maxBodyBytes?: number; logger: Logger; name: string },
+): Served => {
   const server = Bun.serve({
     hostname: opts.host,
     port: opts.port,

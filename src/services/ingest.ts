@@ -1,7 +1,12 @@
 // Ingest use-case: validate raw events, publish the valid ones, report each rejected item by index and field.
 
-import { DomainError, type FieldIssue, MalformedItem, validationError } from "../domain/errors.ts";
-import { type EventLimits, type LogEvent, makeEventParser } from "../domain/log-event.ts";
+import { DomainError, MalformedItem, validationError } from "../domain/errors.ts";
+import {
+  type EventLimits,
+  type EventParseResult,
+  type LogEvent,
+  makeEventParser,
+} from "../domain/log-event.ts";
 import type { LogPublisher } from "../ports/log-bus.ts";
 
 export interface BatchItemError {
@@ -24,24 +29,43 @@ export interface IngestObserver {
   failed(count: number): void;
 }
 
+export interface IngestPublisher extends Pick<LogPublisher, "publish"> {
+  /** The error a publish would fail with right now (an open circuit), so the async path can refuse early. */
+  refusal?(): DomainError | undefined;
+}
+
 export interface IngestDeps {
-  publisher: Pick<LogPublisher, "publish">;
+  publisher: IngestPublisher;
   limits: EventLimits;
   maxBatchEvents: number;
   observer?: IngestObserver;
   /** Called with errors of fire-and-forget publishes (the async endpoint). */
   onAsyncFailure?: (error: unknown, count: number) => void;
+  /** Most async events awaiting the bus; past it the async endpoint answers 503 instead of queueing. */
+  maxAsyncPending?: number;
 }
 
 /** Errors reported per batch item are capped so a 10,000-item garbage batch gets a bounded reply. */
 const MAX_REPORTED_ERRORS = 1000;
 
 export const createIngest = (deps: IngestDeps) => {
-  const parse = makeEventParser(deps.limits);
+  const parseEvent = makeEventParser(deps.limits);
   const { observer } = deps;
+  const maxAsyncPending = deps.maxAsyncPending ?? 10_000;
+  const pending = new Set<Promise<void>>();
+
+  // The schema's depth check recurses; a body nested far past any limit overflows the stack before it answers.
+  const parse = (raw: unknown, receivedAt: number): EventParseResult => {
+    try {
+      return parseEvent(raw, receivedAt, "");
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
+      return { ok: false, issues: [{ field: "metadata", message: "is nested far too deeply" }] };
+    }
+  };
 
   const validateOne = (raw: unknown): LogEvent => {
-    const result = parse(raw);
+    const result = parse(raw, Date.now());
     if (!result.ok) {
       observer?.rejected(1);
       throw validationError(result.issues);
@@ -56,7 +80,9 @@ export const createIngest = (deps: IngestDeps) => {
     } catch (error) {
       observer?.failed(events.length);
       if (error instanceof DomainError) throw error;
-      throw new DomainError("unavailable", "the log bus did not accept the events; retry later", { retryAfter: 1 });
+      throw new DomainError("unavailable", "the log bus did not accept the events; retry later", {
+        retryAfter: 1,
+      });
     }
   };
 
@@ -68,33 +94,52 @@ export const createIngest = (deps: IngestDeps) => {
       return event;
     },
 
-    /** Validates now, publishes in the background: for the async endpoint. */
+    /** Validates now, publishes in the background: for the async endpoint. Refuses when the bus is known down. */
     oneAsync(raw: unknown): LogEvent {
       const event = validateOne(raw);
-      publish([event]).catch((error: unknown) => deps.onAsyncFailure?.(error, 1));
+      const refused = deps.publisher.refusal?.();
+      if (refused) {
+        observer?.failed(1);
+        throw refused;
+      }
+      if (pending.size >= maxAsyncPending) {
+        observer?.failed(1);
+        throw new DomainError("unavailable", "too many events are waiting for the log bus; retry later", {
+          retryAfter: 1,
+        });
+      }
+      const sending: Promise<void> = publish([event])
+        .catch((error: unknown) => deps.onAsyncFailure?.(error, 1))
+        .finally(() => pending.delete(sending));
+      pending.add(sending);
       return event;
     },
 
     /** Validates every item; publishes the valid ones together; reports the others. */
     async batch(items: unknown[]): Promise<BatchOutcome> {
       if (items.length > deps.maxBatchEvents)
-        throw new DomainError("payload_too_large", `a batch holds at most ${deps.maxBatchEvents} events (got ${items.length})`);
+        throw new DomainError(
+          "payload_too_large",
+          `a batch holds at most ${deps.maxBatchEvents} events (got ${items.length})`,
+        );
       const receivedAt = Date.now();
       const valid: LogEvent[] = [];
       const errors: BatchItemError[] = [];
       let failureCount = 0;
+      const report = (index: number, field: string, message: string): void => {
+        if (errors.length < MAX_REPORTED_ERRORS) errors.push({ index, field, message });
+      };
       items.forEach((raw, index) => {
         if (raw instanceof MalformedItem) {
           failureCount++;
-          if (errors.length < MAX_REPORTED_ERRORS) errors.push({ index, field: "body", message: raw.reason });
+          report(index, "body", raw.reason);
           return;
         }
-        const result = parse(raw, receivedAt, "");
+        const result = parse(raw, receivedAt);
         if (result.ok) valid.push(result.event);
         else {
           failureCount++;
-          for (const issue of result.issues as FieldIssue[])
-            if (errors.length < MAX_REPORTED_ERRORS) errors.push({ index, field: issue.field, message: issue.message });
+          for (const issue of result.issues) report(index, issue.field, issue.message);
         }
       });
       if (failureCount) observer?.rejected(failureCount);
@@ -106,6 +151,11 @@ export const createIngest = (deps: IngestDeps) => {
         errors,
         ids: valid.map((e) => e.id),
       };
+    },
+
+    /** Resolves once every async publish accepted so far has settled (they are bounded by the publisher). */
+    async drain(): Promise<void> {
+      while (pending.size > 0) await Promise.all(pending);
     },
   };
 };

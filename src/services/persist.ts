@@ -71,7 +71,8 @@ export const createPersister = (deps: PersistDeps) => {
     const letters: DeadLetter[] = [];
     for (const record of batch.records) {
       const decoded = decodeEvent(record.value);
-      if (decoded.ok) events.push({ event: decoded.event, partition: record.partition, offset: record.offset });
+      if (decoded.ok)
+        events.push({ event: decoded.event, partition: record.partition, offset: record.offset });
       else letters.push({ record, topic: batch.topic, reason: decoded.reason, error: decoded.error });
     }
     if (letters.length) {

@@ -1,15 +1,31 @@
 // Query use-case: cache-aside reads keyed by the store's watermark, so a cached answer is never staler than the bound.
+//
+// Why a repeated query sees a new event within the bound: every key carries the watermark W (the highest
+// committed arrival seq), read from the store at most `watermarkReuseMs` ago. A listing is computed with
+// maxSeq = W, so its cached answer is a pure function of its key: once an event commits, the next
+// watermark read moves W past it and every later request looks under a key that no cached answer can
+// hold yet. Answers whose window ends at "now" also expire after liveTtlMs, as the window itself moves.
 
 import { DomainError } from "../domain/errors.ts";
 import { bucketFor, eventJson, pageJson, statsJson } from "../domain/page-shape.ts";
-import { type Params, parseLogQuery, parseSearchQuery, parseStatsParams } from "../domain/query-params.ts";
+import type { LogPage } from "../domain/query.ts";
+import {
+  type Params,
+  type ParsedLogQuery,
+  parseLogQuery,
+  parseSearchQuery,
+  parseStatsParams,
+} from "../domain/query-params.ts";
 import type { LogReader } from "../ports/log-store.ts";
 import type { QueryCache } from "../ports/query-cache.ts";
 
 export type CacheResult = "hit" | "miss" | "bypass";
 
 export interface QueryObserver {
+  /** Exactly one per cached lookup. */
   cache(result: CacheResult): void;
+  /** The store failed (the request is answered 503). */
+  storeError?(error: unknown): void;
 }
 
 export interface QueryDeps {
@@ -25,85 +41,210 @@ export interface QueryDeps {
   now?: () => number;
 }
 
+export type ParamsInput = Params | (() => Params);
+
+/** Memoized parses are dropped wholesale past this many distinct query strings. */
+const MEMO_LIMIT = 10_000;
+/** Longer query strings (long source lists) are parsed every time: they are not what runs hot. */
+const MEMO_MAX_RAW = 1024;
+
+interface Memo {
+  key: string;
+  cursorSeq: number | undefined;
+  relative: boolean;
+  end: number;
+  /** The snapshot fullKey was last built for. */
+  seq: number;
+  fullKey: string;
+}
+
 export const createQueryService = (deps: QueryDeps) => {
   const now = deps.now ?? Date.now;
-  const reuseMs = deps.watermarkReuseMs ?? 250;
-  let mark = { value: 0, at: Number.NEGATIVE_INFINITY };
+  const reuseMs = Math.max(0, Math.min(deps.watermarkReuseMs ?? 250, 1000));
+  const observer = deps.observer;
+  let mark = { value: 0, readAt: Number.NEGATIVE_INFINITY };
   let markInFlight: Promise<number> | undefined;
+  const inflight = new Map<string, Promise<string>>();
+  const memo = new Map<string, Memo>();
 
-  const watermark = async (): Promise<number> => {
-    if (now() - mark.at < reuseMs) return mark.value;
-    markInFlight ??= deps.reader.watermark().then(
+  const unavailable = (error: unknown): DomainError => {
+    if (error instanceof DomainError) return error;
+    observer?.storeError?.(error);
+    return new DomainError("unavailable", "the log store is unavailable; retry shortly", { retryAfter: 1 });
+  };
+
+  const watermark = (): number | Promise<number> => {
+    if (now() - mark.readAt < reuseMs) return mark.value;
+    if (markInFlight) return markInFlight;
+    // The reuse window starts when the read starts: an event committed after that may be missed only so long.
+    const readAt = now();
+    markInFlight = deps.reader.watermark().then(
       (value) => {
-        mark = { value, at: now() };
+        if (readAt >= mark.readAt) mark = { value, readAt };
         markInFlight = undefined;
         return value;
       },
       (error: unknown) => {
         markInFlight = undefined;
-        throw error;
+        throw unavailable(error);
       },
     );
     return markInFlight;
   };
 
   /** Serves from the cache when it can; any cache failure is a bypass, never an error. */
-  const cached = async (key: string, ttlMs: number, compute: () => Promise<unknown>): Promise<string> => {
-    const fullKey = `q:${await watermark()}:${key}`;
-    let cacheUp = true;
+  const cached = async (
+    fullKey: string,
+    ttlMs: () => number,
+    compute: () => Promise<unknown>,
+  ): Promise<string> => {
+    let result: CacheResult = "miss";
     try {
       const hit = await deps.cache.get(fullKey);
       if (hit !== undefined) {
-        deps.observer?.cache("hit");
+        observer?.cache("hit");
         return hit;
       }
     } catch {
-      cacheUp = false;
+      result = "bypass";
     }
-    deps.observer?.cache(cacheUp ? "miss" : "bypass");
-    const body = JSON.stringify(await compute());
-    if (cacheUp) deps.cache.set(fullKey, body, ttlMs).catch(() => deps.observer?.cache("bypass"));
+    observer?.cache(result);
+    // Concurrent misses on one key share one store read.
+    const pending = inflight.get(fullKey);
+    if (pending) return pending;
+    const body = compute().then(
+      (value) => {
+        inflight.delete(fullKey);
+        const text = JSON.stringify(value);
+        const ttl = ttlMs();
+        if (ttl > 0) deps.cache.set(fullKey, text, ttl).catch(() => {});
+        return text;
+      },
+      (error: unknown) => {
+        inflight.delete(fullKey);
+        throw unavailable(error);
+      },
+    );
+    inflight.set(fullKey, body);
     return body;
   };
 
-  const ttlFor = (end: number, relative: boolean): number =>
-    relative || end >= now() - deps.liveTtlMs ? deps.liveTtlMs : deps.cacheTtlMs;
+  const ttlFor = (q: { end: number; relative: boolean }): number =>
+    q.relative || q.end >= now() - deps.liveTtlMs ? deps.liveTtlMs : deps.cacheTtlMs;
 
-  // Relative windows are keyed by their width, not by 'now', so repeated live queries can share an entry.
-  const keyOf = (endpoint: string, q: { start: number; end: number; relative: boolean }, rest: unknown): string =>
-    JSON.stringify([endpoint, q.relative ? ["rel", q.end - q.start] : [q.start, q.end], rest]);
+  // A listing's snapshot: the current watermark, or the one its cursor was issued at (never beyond now's).
+  const snapshotOf = (cursorSeq: number | undefined, w: number): number =>
+    cursorSeq === undefined ? w : Math.min(cursorSeq, w);
+
+  const listingKey = (endpoint: string, q: ParsedLogQuery, extra: unknown): string =>
+    JSON.stringify([
+      endpoint,
+      q.window,
+      q.levels,
+      q.sources,
+      q.page,
+      q.size,
+      q.cursor ? [q.cursor.ts, q.cursor.id] : null,
+      extra,
+    ]);
+
+  /**
+   * A listing endpoint. The parse of a query string is memoized (successful ones only): what a query
+   * string means as a key never depends on the clock, so a hot repeated query skips parsing on a hit.
+   */
+  const listing =
+    <Q extends ParsedLogQuery>(
+      endpoint: string,
+      parse: (params: Params, at: number) => Q,
+      keyExtra: (q: Q) => unknown,
+      read: (q: Q) => Promise<LogPage>,
+    ) =>
+    async (input: ParamsInput, raw: string | undefined): Promise<string> => {
+      const memoKey = raw === undefined || raw.length > MEMO_MAX_RAW ? undefined : `${endpoint}?${raw}`;
+      let m = memoKey === undefined ? undefined : memo.get(memoKey);
+      let q: Q | undefined;
+      if (!m) {
+        q = parse(typeof input === "function" ? input() : input, now());
+        m = {
+          key: listingKey(endpoint, q, keyExtra(q)),
+          cursorSeq: q.cursor?.seq,
+          relative: q.relative,
+          end: q.end,
+          seq: -1,
+          fullKey: "",
+        };
+        if (memoKey !== undefined) {
+          if (memo.size >= MEMO_LIMIT) memo.clear();
+          memo.set(memoKey, m);
+        }
+      }
+      const w = watermark();
+      const seq = snapshotOf(m.cursorSeq, typeof w === "number" ? w : await w);
+      // The full key changes only with the snapshot: built once per watermark, not per request.
+      if (m.seq !== seq) {
+        m.seq = seq;
+        m.fullKey = `q:${seq}:${m.key}`;
+      }
+      const entry = m;
+      return cached(
+        m.fullKey,
+        () => ttlFor(entry),
+        async () => {
+          const at = q ?? parse(typeof input === "function" ? input() : input, now());
+          return pageJson(at, await read({ ...at, maxSeq: seq }), seq);
+        },
+      );
+    };
+
+  const logs = listing(
+    "logs",
+    parseLogQuery,
+    () => null,
+    (q) => deps.reader.page(q),
+  );
+  const search = listing(
+    "search",
+    parseSearchQuery,
+    (q) => q.terms,
+    (q) => deps.reader.search(q),
+  );
 
   return {
-    watermark,
+    watermark: async (): Promise<number> => watermark(),
 
-    async logs(params: Params): Promise<string> {
-      const q = parseLogQuery(params, now());
-      const key = keyOf("logs", q, [q.levels.toSorted(), q.sources.toSorted(), q.page, q.size, q.cursor ?? null]);
-      return cached(key, ttlFor(q.end, q.relative), async () => pageJson(q, await deps.reader.page(q)));
-    },
+    /**
+     * `raw` is the request's query string as sent: when given, its parse is memoized, and `params` may be
+     * a function so that a memoized hit never builds them.
+     */
+    logs: (params: ParamsInput, raw?: string): Promise<string> => logs(params, raw),
 
-    async search(params: Params): Promise<string> {
-      const q = parseSearchQuery(params, now());
-      const key = keyOf("search", q, [q.terms, q.levels.toSorted(), q.sources.toSorted(), q.page, q.size, q.cursor ?? null]);
-      return cached(key, ttlFor(q.end, q.relative), async () => pageJson(q, await deps.reader.search(q)));
-    },
+    search: (params: ParamsInput, raw?: string): Promise<string> => search(params, raw),
 
     async stats(params: Params): Promise<string> {
       const { start, end, hoursBack } = parseStatsParams(params, now());
+      const w = await watermark();
       const bucketMs = bucketFor(end - start);
       const since = Math.floor(start / 60_000) * 60_000;
-      return cached(JSON.stringify(["stats", hoursBack]), deps.liveTtlMs, async () =>
-        statsJson(await deps.reader.stats({ start: since, end, bucketMs }), since, end),
+      return cached(
+        `q:${w}:${JSON.stringify(["stats", hoursBack])}`,
+        () => deps.liveTtlMs,
+        async () => statsJson(await deps.reader.stats({ start: since, end, bucketMs }), since, end),
       );
     },
 
+    // A stored event never changes, so its answer is keyed by id alone; a miss (404) is never cached.
     async byId(id: string): Promise<string> {
-      if (id.length === 0 || id.length > 64) throw new DomainError("not_found", `no log event with id "${id.slice(0, 64)}"`);
-      return cached(JSON.stringify(["id", id]), deps.cacheTtlMs, async () => {
-        const event = await deps.reader.findById(id);
-        if (!event) throw new DomainError("not_found", `no log event with id "${id}"`);
-        return eventJson(event);
-      });
+      if (id.length === 0 || id.length > 64)
+        throw new DomainError("not_found", `no log event with id "${id.slice(0, 64)}"`);
+      return cached(
+        `id:${JSON.stringify(id)}`,
+        () => deps.cacheTtlMs,
+        async () => {
+          const event = await deps.reader.findById(id);
+          if (!event) throw new DomainError("not_found", `no log event with id "${id}"`);
+          return eventJson(event);
+        },
+      );
     },
   };
 };

@@ -1,8 +1,8 @@
 // The in-process bus of embedded mode: publish() resolves only once the consumer has stored the events,
 // so an acknowledged event survives a kill -9 exactly as it does with Kafka (acks=all) + PostgreSQL.
 
-import { encodeEvent } from "../../domain/wire.ts";
 import type { LogEvent } from "../../domain/log-event.ts";
+import { encodeEvent } from "../../domain/wire.ts";
 import type {
   BatchHandler,
   BusRecord,
@@ -57,7 +57,8 @@ export class MemoryBus implements LogPublisher, LogSubscriber {
 
   publish(events: LogEvent[]): Promise<void> {
     if (events.length === 0) return Promise.resolve();
-    if (this.queue.length + events.length > this.maxQueued) return Promise.reject(new Error("bus queue full"));
+    if (this.queue.length + events.length > this.maxQueued)
+      return Promise.reject(new Error("bus queue full"));
     const now = Date.now();
     const settled = events.map(
       (event) =>

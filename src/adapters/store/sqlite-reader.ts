@@ -14,7 +14,7 @@ import {
   type TailQuery,
 } from "../../domain/query.ts";
 import { hasPositiveTerms, matchTerms } from "../../domain/search-syntax.ts";
-import { type Binding, filterWhere, ftsQuery, keysetWhere } from "./sqlite-sql.ts";
+import { type Binding, filterWhere, ftsQuery, keysetWhere, snapshotWhere } from "./sqlite-sql.ts";
 
 interface Row {
   seq: number;
@@ -48,14 +48,17 @@ export const createSqliteRead = (db: Database) => {
   const page = (q: LogQuery): LogPage => {
     const f = filterWhere(q);
     const k = keysetWhere(q);
+    const s = snapshotWhere(q);
     const offset = q.cursor ? 0 : q.page * q.size;
     const rows = all(
-      `SELECT ${COLUMNS} FROM log_events WHERE ${f.sql} AND ${k.sql} ORDER BY ts DESC, id DESC LIMIT ? OFFSET ?`,
-      [...f.params, ...k.params, q.size + 1, offset],
+      `SELECT ${COLUMNS} FROM log_events WHERE ${f.sql} AND ${s.sql} AND ${k.sql} ORDER BY ts DESC, id DESC LIMIT ? OFFSET ?`,
+      [...f.params, ...s.params, ...k.params, q.size + 1, offset],
     );
     const counted = db
-      .query<{ n: number }, Binding[]>(`SELECT count(*) AS n FROM (SELECT 1 FROM log_events WHERE ${f.sql} LIMIT ?)`)
-      .get(...f.params, EXACT_TOTAL_BOUND + 1);
+      .query<{ n: number }, Binding[]>(
+        `SELECT count(*) AS n FROM (SELECT 1 FROM log_events WHERE ${f.sql} AND ${s.sql} LIMIT ?)`,
+      )
+      .get(...f.params, ...s.params, EXACT_TOTAL_BOUND + 1);
     const n = counted?.n ?? 0;
     const total = n > EXACT_TOTAL_BOUND ? rollupCount(q) : n;
     return {
@@ -69,21 +72,28 @@ export const createSqliteRead = (db: Database) => {
   const rollupCount = (q: LogQuery): number => {
     const f = filterWhere({ ...q, start: Math.floor(q.start / 60_000) * 60_000 }, "");
     const sql = f.sql.replace("ts >= ?", "minute >= ?").replace("ts <= ?", "minute <= ?");
-    return db.query<{ n: number | null }, Binding[]>(`SELECT sum(count) AS n FROM log_rollup_minute WHERE ${sql}`).get(...f.params)?.n ?? 0;
+    return (
+      db
+        .query<{ n: number | null }, Binding[]>(`SELECT sum(count) AS n FROM log_rollup_minute WHERE ${sql}`)
+        .get(...f.params)?.n ?? 0
+    );
   };
 
   const search = (q: SearchQuery): LogPage => {
     const f = filterWhere(q, "e");
     const k = keysetWhere(q, "e");
+    const s = snapshotWhere(q, "e");
     const skip = q.cursor ? 0 : q.page * q.size;
     const useFts = hasPositiveTerms(q.terms);
     const source = useFts
       ? "log_events e JOIN log_fts ON log_fts.rowid = e.seq AND log_fts MATCH ?"
       : "log_events e";
     const rows = all(
-      `SELECT ${COLUMNS.split(", ").map((c) => `e.${c}`).join(", ")} FROM ${source}
-       WHERE ${f.sql} AND ${k.sql} ORDER BY e.ts DESC, e.id DESC LIMIT ?`,
-      [...(useFts ? [ftsQuery(q.terms)] : []), ...f.params, ...k.params, SCAN_BOUND],
+      `SELECT ${COLUMNS.split(", ")
+        .map((c) => `e.${c}`)
+        .join(", ")} FROM ${source}
+       WHERE ${f.sql} AND ${s.sql} AND ${k.sql} ORDER BY e.ts DESC, e.id DESC LIMIT ?`,
+      [...(useFts ? [ftsQuery(q.terms)] : []), ...f.params, ...s.params, ...k.params, SCAN_BOUND],
     );
     const hits: PageItem[] = [];
     for (const r of rows) {
@@ -92,7 +102,12 @@ export const createSqliteRead = (db: Database) => {
     }
     const pageItems = hits.slice(skip, skip + q.size);
     const exact = rows.length < SCAN_BOUND;
-    return { items: pageItems, total: hits.length, totalExact: exact, hasMore: hits.length > skip + q.size || !exact };
+    return {
+      items: pageItems,
+      total: hits.length,
+      totalExact: exact,
+      hasMore: hits.length > skip + q.size || !exact,
+    };
   };
 
   const stats = (q: StatsQuery): Stats => {
@@ -104,7 +119,10 @@ export const createSqliteRead = (db: Database) => {
       .all(from, q.end);
     const levelCounts: Partial<Record<Level, number>> = {};
     const sourceCounts: Record<string, number> = {};
-    const buckets = new Map<number, { start: number; count: number; levels: Partial<Record<Level, number>> }>();
+    const buckets = new Map<
+      number,
+      { start: number; count: number; levels: Partial<Record<Level, number>> }
+    >();
     let totalLogs = 0;
     for (const r of rows) {
       totalLogs += r.count;
@@ -117,7 +135,8 @@ export const createSqliteRead = (db: Database) => {
       buckets.set(start, b);
     }
     const histogram = [];
-    for (let start = from; start <= q.end; start += q.bucketMs) histogram.push(buckets.get(start) ?? { start, count: 0, levels: {} });
+    for (let start = from; start <= q.end; start += q.bucketMs)
+      histogram.push(buckets.get(start) ?? { start, count: 0, levels: {} });
     return { totalLogs, levelCounts, sourceCounts, histogram };
   };
 
@@ -129,6 +148,10 @@ export const createSqliteRead = (db: Database) => {
   const tail = (q: TailQuery): StoredLogEvent[] => {
     const parts = ["seq > ?"];
     const params: Binding[] = [q.afterSeq];
+    if (q.untilSeq !== undefined) {
+      parts.push("seq <= ?");
+      params.push(q.untilSeq);
+    }
     if (q.levels.length) {
       parts.push(`level IN (${q.levels.map(() => "?").join(",")})`);
       params.push(...q.levels);
@@ -138,9 +161,16 @@ export const createSqliteRead = (db: Database) => {
       params.push(...q.sources);
     }
     const terms = q.terms;
-    if (!terms) return all(`SELECT ${COLUMNS} FROM log_events WHERE ${parts.join(" AND ")} ORDER BY seq LIMIT ?`, [...params, q.limit]).map(toEvent);
+    if (!terms)
+      return all(`SELECT ${COLUMNS} FROM log_events WHERE ${parts.join(" AND ")} ORDER BY seq LIMIT ?`, [
+        ...params,
+        q.limit,
+      ]).map(toEvent);
     // With a text filter, walk a bounded number of new rows and keep the matches.
-    const rows = all(`SELECT ${COLUMNS} FROM log_events WHERE ${parts.join(" AND ")} ORDER BY seq LIMIT ?`, [...params, SCAN_BOUND]);
+    const rows = all(`SELECT ${COLUMNS} FROM log_events WHERE ${parts.join(" AND ")} ORDER BY seq LIMIT ?`, [
+      ...params,
+      SCAN_BOUND,
+    ]);
     const out: StoredLogEvent[] = [];
     for (const r of rows) {
       if (matchTerms(terms, r.message)) out.push(toEvent(r));

@@ -28,7 +28,16 @@ export const filterWhere = (f: LogFilter, alias = ""): Where => {
 export const keysetWhere = (q: LogQuery, alias = ""): Where => {
   if (!q.cursor) return { sql: "1", params: [] };
   const a = alias ? `${alias}.` : "";
-  return { sql: `(${a}ts < ? OR (${a}ts = ? AND ${a}id < ?))`, params: [q.cursor.ts, q.cursor.ts, q.cursor.id] };
+  return {
+    sql: `(${a}ts < ? OR (${a}ts = ? AND ${a}id < ?))`,
+    params: [q.cursor.ts, q.cursor.ts, q.cursor.id],
+  };
+};
+
+/** The snapshot bound of a listing (seq is the rowid, so the check costs nothing on an index walk). */
+export const snapshotWhere = (q: LogQuery, alias = ""): Where => {
+  if (q.maxSeq === undefined) return { sql: "1", params: [] };
+  return { sql: `${alias ? `${alias}.` : ""}seq <= ?`, params: [q.maxSeq] };
 };
 
 const quote = (token: string): string => `"${token.replaceAll('"', '""')}"`;

@@ -65,7 +65,8 @@ export const createSqliteWrite = (db: Database) => {
     for (const b of rollup.values()) bumpRollup.run(b.minute, b.level, b.source, b.count);
     for (const [partition, next] of batch.nextOffsets) {
       const current = done.get(partition);
-      if (current === undefined || BigInt(next) > BigInt(current)) saveOffset.run(batch.group, batch.topic, partition, next);
+      if (current === undefined || BigInt(next) > BigInt(current))
+        saveOffset.run(batch.group, batch.topic, partition, next);
     }
     return { inserted, duplicates };
   });

@@ -40,4 +40,5 @@ export const backoffDelay = (attempt: number, policy: BackoffPolicy): number => 
   return Math.round(step / 2 + Math.random() * (step / 2));
 };
 
-export const errorMessage = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+export const errorMessage = (error: unknown): string =>
+  error instanceof Error ? error.message : String(error);

@@ -1,0 +1,168 @@
+// Guards any LogPublisher: every publish bounded in time, a circuit breaker (cockatiel) and the bus metrics.
+
+import {
+  BrokenCircuitError,
+  CircuitState,
+  ConsecutiveBreaker,
+  circuitBreaker,
+  handleAll,
+  IsolatedCircuitError,
+  TaskCancelledError,
+  TimeoutStrategy,
+  timeout,
+  wrap,
+} from "cockatiel";
+import { DomainError } from "../../domain/errors.ts";
+import type { LogEvent } from "../../domain/log-event.ts";
+import type { Logger } from "../../observability/logger.ts";
+import type { Metrics } from "../../observability/metrics.ts";
+import type { Health, LogPublisher } from "../../ports/log-bus.ts";
+
+export interface GuardOptions {
+  /** Bound on one publish (and one health check), from the call to the answer. */
+  timeoutMs: number;
+  metrics?: Pick<Metrics, "kafkaSent" | "kafkaSendDuration" | "breakerState">;
+  logger: Logger;
+  /** The `name` label of circuit_breaker_state. */
+  name?: string;
+  /** Consecutive failed publishes that open the circuit. */
+  failureThreshold?: number;
+  /** How long the circuit stays open before one probe publish is let through. */
+  halfOpenAfterMs?: number;
+}
+
+export type CircuitName = "closed" | "half-open" | "open";
+
+export interface GuardedPublisher extends LogPublisher {
+  /** The error publish() would fail with right now without touching the bus, or undefined. */
+  refusal(): DomainError | undefined;
+  circuit(): CircuitName;
+}
+
+const NAMES: Record<CircuitState, CircuitName> = {
+  [CircuitState.Closed]: "closed",
+  [CircuitState.HalfOpen]: "half-open",
+  [CircuitState.Open]: "open",
+  [CircuitState.Isolated]: "open",
+};
+// The gauge's scale (0 closed, 1 half-open, 2 open) differs from cockatiel's enum order.
+const GAUGE: Record<CircuitName, number> = { closed: 0, "half-open": 1, open: 2 };
+
+const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+export const guardPublisher = (publisher: LogPublisher, opts: GuardOptions): GuardedPublisher => {
+  const { metrics, logger, timeoutMs } = opts;
+  const name = opts.name ?? "bus";
+  const halfOpenAfterMs = opts.halfOpenAfterMs ?? 5000;
+  const breaker = circuitBreaker(handleAll, {
+    halfOpenAfter: halfOpenAfterMs,
+    breaker: new ConsecutiveBreaker(opts.failureThreshold ?? 5),
+  });
+  // The breaker sits outside the timeout, so a publish that never answers counts as a failure.
+  const policy = wrap(breaker, timeout(timeoutMs, TimeoutStrategy.Aggressive));
+  const healthBound = timeout(timeoutMs, TimeoutStrategy.Aggressive);
+  let openedAt = 0;
+  let lastFailure = "";
+  const describe = (error: unknown): string =>
+    error instanceof TaskCancelledError ? `no answer within ${timeoutMs} ms` : messageOf(error);
+
+  metrics?.breakerState.set({ name }, GAUGE.closed);
+  breaker.onStateChange((state) => metrics?.breakerState.set({ name }, GAUGE[NAMES[state]]));
+  breaker.onBreak((reason) => {
+    openedAt = Date.now();
+    // Fired before the failing call returns to publish(): take the cause from the event itself.
+    if ("error" in reason) lastFailure = describe(reason.error);
+    logger.warn("circuit opened: publishes fail fast until a probe succeeds", {
+      circuit: name,
+      retryInMs: halfOpenAfterMs,
+      lastFailure,
+    });
+  });
+  breaker.onHalfOpen(() => logger.info("circuit half-open: probing the bus", { circuit: name }));
+  breaker.onReset(() => logger.info("circuit closed: the bus accepts events again", { circuit: name }));
+
+  const circuitOpen = (retryAfterMs: number): DomainError =>
+    new DomainError(
+      "unavailable",
+      `the log bus is failing (${lastFailure || "repeated errors"}); retry later`,
+      {
+        retryAfter: Math.max(1, Math.ceil(retryAfterMs / 1000)),
+      },
+    );
+
+  const refusal = (): DomainError | undefined => {
+    const state = breaker.state;
+    if (state === CircuitState.Open) {
+      const left = openedAt + halfOpenAfterMs - Date.now();
+      // Once the break has elapsed the next publish is the probe: let it through.
+      return left > 0 ? circuitOpen(left) : undefined;
+    }
+    // One probe at a time; cockatiel would make the others wait behind it, past our time bound.
+    if (state === CircuitState.HalfOpen) return circuitOpen(1000);
+    if (state === CircuitState.Isolated) return circuitOpen(halfOpenAfterMs);
+    return undefined;
+  };
+
+  const publish = async (events: LogEvent[]): Promise<void> => {
+    if (events.length === 0) return;
+    const refused = refusal();
+    if (refused) {
+      metrics?.kafkaSent.inc({ result: "rejected_open" }, events.length);
+      throw refused;
+    }
+    const end = metrics?.kafkaSendDuration.startTimer();
+    try {
+      await policy.execute(() => publisher.publish(events));
+      metrics?.kafkaSent.inc({ result: "ok" }, events.length);
+    } catch (error) {
+      if (error instanceof BrokenCircuitError || error instanceof IsolatedCircuitError) {
+        metrics?.kafkaSent.inc({ result: "rejected_open" }, events.length);
+        throw circuitOpen(Math.max(0, openedAt + halfOpenAfterMs - Date.now()));
+      }
+      lastFailure = describe(error);
+      metrics?.kafkaSent.inc(
+        { result: error instanceof TaskCancelledError ? "timeout" : "error" },
+        events.length,
+      );
+      if (error instanceof DomainError) throw error;
+      throw new DomainError(
+        "unavailable",
+        `the log bus did not accept the events: ${lastFailure}; retry later`,
+        {
+          retryAfter: 1,
+        },
+      );
+    } finally {
+      end?.();
+    }
+  };
+
+  const health = async (): Promise<Health> => {
+    let inner: Health;
+    try {
+      inner = await healthBound.execute(() => publisher.health());
+    } catch (error) {
+      inner = {
+        ok: false,
+        detail:
+          error instanceof TaskCancelledError ? `no health answer within ${timeoutMs} ms` : messageOf(error),
+      };
+    }
+    // An open circuit refuses every event, so this producer cannot take traffic whatever the probe says.
+    if (refusal() && breaker.state === CircuitState.Open)
+      return {
+        ok: false,
+        detail: `circuit open after repeated publish failures (${lastFailure}); bus: ${inner.detail ?? "?"}`,
+      };
+    return inner;
+  };
+
+  return {
+    start: () => publisher.start(),
+    stop: () => publisher.stop(),
+    publish,
+    health,
+    refusal,
+    circuit: () => NAMES[breaker.state],
+  };
+};

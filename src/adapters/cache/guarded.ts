@@ -1,0 +1,87 @@
+// Wraps any query cache with a timeout and a circuit breaker (cockatiel): a slow or dead cache is bypassed.
+
+import {
+  CircuitState,
+  ConsecutiveBreaker,
+  circuitBreaker,
+  ExponentialBackoff,
+  handleAll,
+  TimeoutStrategy,
+  timeout,
+  wrap,
+} from "cockatiel";
+import type { Health } from "../../ports/log-bus.ts";
+import type { QueryCache } from "../../ports/query-cache.ts";
+
+export type BreakerState = "closed" | "half-open" | "open";
+
+export interface GuardOptions {
+  /** A call without an answer by then counts as a failure. */
+  timeoutMs?: number;
+  /** Consecutive failures that open the circuit. */
+  failureThreshold?: number;
+  /** First wait before a trial call once open; doubles while trials fail, up to maxHalfOpenAfterMs. */
+  halfOpenAfterMs?: number;
+  maxHalfOpenAfterMs?: number;
+  /** Called on every state change (for the circuit_breaker_state gauge). */
+  onStateChange?: (state: BreakerState) => void;
+}
+
+/** The gauge's encoding: 0 closed, 1 half-open, 2 open. */
+export const breakerGaugeValue = (state: BreakerState): number =>
+  state === "closed" ? 0 : state === "half-open" ? 1 : 2;
+
+const named = (s: CircuitState): BreakerState =>
+  s === CircuitState.Closed ? "closed" : s === CircuitState.HalfOpen ? "half-open" : "open";
+
+export class GuardedCache implements QueryCache {
+  private readonly breaker;
+  private readonly policy;
+
+  constructor(
+    private readonly inner: QueryCache,
+    opts: GuardOptions = {},
+  ) {
+    this.breaker = circuitBreaker(handleAll, {
+      halfOpenAfter: new ExponentialBackoff({
+        initialDelay: opts.halfOpenAfterMs ?? 1000,
+        maxDelay: opts.maxHalfOpenAfterMs ?? 10_000,
+      }),
+      breaker: new ConsecutiveBreaker(opts.failureThreshold ?? 3),
+    });
+    // Aggressive: the caller gets its rejection at the deadline even if the inner call never settles.
+    this.policy = wrap(this.breaker, timeout(opts.timeoutMs ?? 250, TimeoutStrategy.Aggressive));
+    const listener = opts.onStateChange;
+    if (listener) this.breaker.onStateChange((s) => listener(named(s)));
+  }
+
+  get state(): BreakerState {
+    return named(this.breaker.state);
+  }
+
+  start(): Promise<void> {
+    return this.inner.start();
+  }
+
+  stop(): Promise<void> {
+    return this.inner.stop();
+  }
+
+  /** Rejects at once while the circuit is open: the caller counts a bypass and reads the store. */
+  get(key: string): Promise<string | undefined> {
+    return this.policy.execute(() => this.inner.get(key));
+  }
+
+  set(key: string, value: string, ttlMs: number): Promise<void> {
+    return this.policy.execute(() => this.inner.set(key, value, ttlMs));
+  }
+
+  async health(): Promise<Health> {
+    const state = this.state;
+    const h = await Promise.race([
+      this.inner.health(),
+      Bun.sleep(1000).then((): Health => ({ ok: false, detail: "health check timed out" })),
+    ]);
+    return { ok: h.ok && state !== "open", detail: `${h.detail ?? ""}; circuit ${state}`.replace(/^; /, "") };
+  }
+}

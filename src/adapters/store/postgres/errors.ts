@@ -1,0 +1,23 @@
+// Sorting PostgreSQL failures: data the database refuses (UnstorableError) versus trouble worth a retry.
+
+import postgres from "postgres";
+import { UnstorableError } from "../../../domain/errors.ts";
+
+/** SQLSTATE of a server-reported error, undefined for connection-level failures. */
+export const sqlState = (error: unknown): string | undefined =>
+  error instanceof postgres.PostgresError && typeof error.code === "string" ? error.code : undefined;
+
+/**
+ * Class 22 (data exception: bad encoding, invalid JSON or time) and class 23 (integrity) mean the rows
+ * themselves are refused, except 23505: our dedupe resolves id conflicts itself, so a unique violation
+ * points at a race worth retrying. 54000 is a value too large for an index or a tsvector.
+ */
+export const isDataRefusal = (state: string | undefined): boolean =>
+  state !== undefined &&
+  (state.startsWith("22") || (state.startsWith("23") && state !== "23505") || state === "54000");
+
+export const classify = (error: unknown): unknown => {
+  const state = sqlState(error);
+  if (isDataRefusal(state)) return new UnstorableError(`${(error as Error).message} (SQLSTATE ${state})`);
+  return error;
+};

@@ -1,0 +1,46 @@
+// Row shape of log_events as selected by the reader, its mapping to StoredLogEvent, and shared SQL fragments.
+
+import type { Level } from "../../../domain/level.ts";
+import type { Metadata, StoredLogEvent } from "../../../domain/log-event.ts";
+import type { LogFilter } from "../../../domain/query.ts";
+import type { Queryable as Sql } from "./connect.ts";
+
+export interface EventRow {
+  ts: Date;
+  id: string;
+  seq: string;
+  level: string;
+  source: string;
+  message: string;
+  metadata: Metadata | null;
+  created_at: Date;
+}
+
+export const toEvent = (r: EventRow): StoredLogEvent => ({
+  id: r.id,
+  level: r.level as Level,
+  message: r.message,
+  source: r.source,
+  timestamp: r.ts.getTime(),
+  metadata: r.metadata,
+  createdAt: r.created_at.getTime(),
+  seq: Number(r.seq),
+});
+
+export const columns = (sql: Sql) => sql`ts, id, seq, level, source, message, metadata, created_at`;
+
+export const at = (ms: number): Date => new Date(ms);
+
+/** The time window and level/source lists of a query. */
+export const filterSql = (sql: Sql, f: LogFilter) => sql`ts >= ${at(f.start)} and ts <= ${at(f.end)}
+  ${f.levels.length ? sql`and level in ${sql(f.levels)}` : sql``}
+  ${f.sources.length ? sql`and source in ${sql(f.sources)}` : sql``}`;
+
+/** Keyset position: rows strictly after (ts, id) in (ts desc, id desc) order. */
+export interface Position {
+  ts: number;
+  id: string;
+}
+
+export const afterSql = (sql: Sql, p: Position | undefined) =>
+  p ? sql`and (ts, id) < (${at(p.ts)}, ${p.id})` : sql``;

@@ -1,0 +1,135 @@
+// The PostgreSQL store: both store ports over postgres.js pools (writes on their own connection, reads on the replica URL).
+
+import type { PostgresConfig } from "../../../config/load.ts";
+import type { LogQuery } from "../../../domain/query.ts";
+import { type Logger, silentLogger } from "../../../observability/logger.ts";
+import type { Health } from "../../../ports/log-bus.ts";
+import type { LogReader, LogWriter } from "../../../ports/log-store.ts";
+import { checkSchema, openPool, type Sql } from "./connect.ts";
+import { migrate } from "./migrate.ts";
+import { createPartitions, DEFAULT_PARTITION_POLICY, type PartitionPolicy } from "./partitions.ts";
+import { createReader } from "./reader.ts";
+import { createSearch, DEFAULT_SEARCH_TUNING, type SearchTuning } from "./search.ts";
+import { createStats } from "./stats.ts";
+import { createWriter } from "./writer.ts";
+
+export interface PostgresStoreOptions {
+  /** Schema holding every table (default public); tests use one each. */
+  schema?: string;
+  logger?: Logger;
+  /** Bound on one COPY; past it the write connection is destroyed and the write fails (retryable). */
+  copyTimeoutMs?: number;
+  healthTimeoutMs?: number;
+  applicationName?: string;
+  partitions?: Partial<PartitionPolicy>;
+  search?: Partial<SearchTuning>;
+}
+
+const ping = async (sql: Sql, timeoutMs: number): Promise<Health> => {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<Health>((resolve) => {
+    timer = setTimeout(() => resolve({ ok: false, detail: `no answer within ${timeoutMs} ms` }), timeoutMs);
+  });
+  const asked = sql`select 1`.then(
+    (): Health => ({ ok: true, detail: "postgres" }),
+    (error: unknown): Health => ({
+      ok: false,
+      detail: error instanceof Error ? error.message : String(error),
+    }),
+  );
+  try {
+    return await Promise.race([asked, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+};
+
+export const createPostgresStore = (cfg: PostgresConfig, opts: PostgresStoreOptions = {}) => {
+  const schema = checkSchema(opts.schema ?? "public");
+  const logger = opts.logger ?? silentLogger;
+  const copyTimeoutMs = opts.copyTimeoutMs ?? 30_000;
+  const healthTimeoutMs = opts.healthTimeoutMs ?? 2_000;
+  const name = opts.applicationName ?? "logproc";
+  const sql = openPool(cfg.url, cfg, { schema, max: cfg.poolSize, applicationName: name });
+  const readSql =
+    cfg.readUrl === cfg.url
+      ? sql
+      : openPool(cfg.readUrl, cfg, { schema, max: cfg.poolSize, applicationName: name });
+  // Writes own one connection: a COPY that does not settle in time is ended by ending this pool.
+  let writeSql: Sql | undefined;
+  const writePool = (): Sql => {
+    writeSql ??= openPool(cfg.url, cfg, { schema, max: 1, applicationName: `${name}-writer` });
+    return writeSql;
+  };
+  const discard = async (pool: Sql): Promise<void> => {
+    if (writeSql === pool) writeSql = undefined;
+    await pool.end({ timeout: 0 });
+  };
+
+  const partitions = createPartitions(sql, { ...DEFAULT_PARTITION_POLICY, ...opts.partitions });
+  const runMigrations = async (): Promise<void> => {
+    const applied = await migrate(sql, schema);
+    if (applied.length) logger.info("postgres migrations applied", { schema, versions: applied });
+  };
+  const w = createWriter({
+    pool: writePool,
+    discard,
+    ensurePartitions: partitions.ensure,
+    copyTimeoutMs,
+    logger,
+  });
+  const r = createReader(readSql);
+  const page = (q: LogQuery) => r.page(q);
+
+  let writerUp = false;
+  let readerUp = false;
+  const endPools = async (): Promise<void> => {
+    if (writerUp || readerUp) return;
+    const pools = new Set<Sql>([sql, readSql, ...(writeSql ? [writeSql] : [])]);
+    writeSql = undefined;
+    await Promise.all([...pools].map((p) => p.end({ timeout: 5 })));
+  };
+
+  const writer: LogWriter & {
+    dropPartitionsOlderThan(days: number): Promise<string[]>;
+  } = {
+    start: async () => {
+      writerUp = true;
+      await runMigrations();
+      await partitions.ensure([]);
+    },
+    stop: async () => {
+      writerUp = false;
+      await endPools();
+    },
+    write: (batch) => w.write(batch),
+    committedOffsets: async (group, topic) => {
+      const rows = await sql<{ partition: number; next_offset: string }[]>`
+        select partition, next_offset from consumer_offsets where consumer_group = ${group} and topic = ${topic}`;
+      return new Map(rows.map((row) => [row.partition, row.next_offset]));
+    },
+    health: () => ping(sql, healthTimeoutMs),
+    dropPartitionsOlderThan: (days) => partitions.dropOlderThan(days),
+  };
+
+  const reader: LogReader = {
+    start: async () => {
+      readerUp = true;
+    },
+    stop: async () => {
+      readerUp = false;
+      await endPools();
+    },
+    page,
+    search: createSearch(readSql, page, { ...DEFAULT_SEARCH_TUNING, ...opts.search }),
+    stats: createStats(readSql),
+    findById: (id) => r.findById(id),
+    tail: (q) => r.tail(q),
+    watermark: () => r.watermark(),
+    health: () => ping(readSql, healthTimeoutMs),
+  };
+
+  return { writer, reader, migrate: runMigrations, partitions, sql };
+};
+
+export type PostgresStore = ReturnType<typeof createPostgresStore>;

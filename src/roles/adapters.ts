@@ -1,0 +1,95 @@
+// Picks each port's adapter: the real service when it is configured, the embedded one otherwise.
+
+import { join } from "node:path";
+import { createKafkaPublisher, createKafkaSubscriber } from "../adapters/bus/kafka/index.ts";
+import { MemoryBus } from "../adapters/bus/memory.ts";
+import { createPostgresStore } from "../adapters/store/postgres/store.ts";
+import { createSqliteStore } from "../adapters/store/sqlite.ts";
+import type { Config } from "../config/load.ts";
+import type { Logger } from "../observability/logger.ts";
+import type { Metrics } from "../observability/metrics.ts";
+import type { LogPublisher, LogSubscriber } from "../ports/log-bus.ts";
+import type { LogReader, LogWriter } from "../ports/log-store.ts";
+
+export interface Stack {
+  publisher: LogPublisher;
+  subscriber: LogSubscriber;
+  writer: LogWriter;
+  reader: LogReader;
+  group: string;
+  /** Applies the store's migrations (a no-op for SQLite, whose schema is created on open). */
+  migrate(): Promise<void>;
+  /** Drops stored events older than `days` (whole daily partitions on PostgreSQL). */
+  retain(days: number): Promise<string[]>;
+  describe: { bus: string; store: string };
+}
+
+export interface StackOptions {
+  /** Rebuild into this PostgreSQL schema from the topic (replay) instead of following the live group. */
+  replay?: { from: "earliest" | number; schema: string };
+}
+
+export const createStack = (
+  config: Config,
+  logger: Logger,
+  metrics: Metrics | undefined,
+  opts: StackOptions = {},
+): Stack => {
+  const group = config.kafka?.group ?? "log-consumer-group";
+  let writer: LogWriter;
+  let reader: LogReader;
+  let migrate = async (): Promise<void> => {};
+  let retain = async (_days: number): Promise<string[]> => [];
+  if (config.postgres) {
+    const store = createPostgresStore(config.postgres, {
+      logger: logger.child({ component: "postgres" }),
+      ...(opts.replay ? { schema: opts.replay.schema } : {}),
+    });
+    writer = store.writer;
+    reader = store.reader;
+    migrate = store.migrate;
+    retain = (days) => store.writer.dropPartitionsOlderThan(days);
+  } else {
+    const store = createSqliteStore(join(config.dataDir, "logproc.sqlite"));
+    writer = store.writer;
+    reader = store.reader;
+  }
+
+  if (config.kafka) {
+    const kafka = config.kafka;
+    // The producer's sends are measured by the guard around it; the adapter must not count them twice.
+    const publisher = createKafkaPublisher(kafka, { logger: logger.child({ component: "kafka-producer" }) });
+    const groupId = opts.replay ? `${kafka.group}-replay-${opts.replay.schema}-${Date.now()}` : kafka.group;
+    const subscriber = createKafkaSubscriber(kafka, {
+      logger: logger.child({ component: "kafka-consumer" }),
+      groupId,
+      maxBatch: config.consumer.batchSize,
+      ...(metrics ? { metrics } : {}),
+      ...(opts.replay ? { replayFrom: opts.replay.from } : {}),
+      // Offsets kept in the store (same transaction as the rows) are consulted on every group join, so a
+      // crash between the store commit and the Kafka commit neither skips nor doubles anything.
+      startOffsets: () => writer.committedOffsets(groupId, kafka.topic),
+    });
+    return {
+      publisher,
+      subscriber,
+      writer,
+      reader,
+      group: subscriber.groupId,
+      migrate,
+      retain,
+      describe: { bus: "kafka", store: config.postgres ? "postgres" : "sqlite" },
+    };
+  }
+  const bus = new MemoryBus({ topic: "log-events", maxBatch: config.consumer.batchSize });
+  return {
+    publisher: bus,
+    subscriber: bus,
+    writer,
+    reader,
+    group,
+    migrate,
+    retain,
+    describe: { bus: "in-process", store: config.postgres ? "postgres" : "sqlite" },
+  };
+};

@@ -1,0 +1,165 @@
+// The query cache seen through the gateway: hits on repeats, fresh at the live edge, and bypassed when Redis fails.
+
+import { afterAll, afterEach, describe, expect, test } from "bun:test";
+import type { Socket, TCPSocketListener } from "bun";
+import { Redis } from "ioredis";
+import { silentLogger } from "../../src/observability/logger.ts";
+import { createCache } from "../../src/roles/gateway.ts";
+import { TEST_REDIS_URL, uniqueName } from "../helpers/services.ts";
+import {
+  createGatewayFixture,
+  eventually,
+  type FixtureOptions,
+  type GatewayFixture,
+  qs,
+} from "./gateway-fixture.ts";
+
+const prefixes: string[] = [];
+const admin = new Redis(TEST_REDIS_URL, { lazyConnect: true });
+afterAll(async () => {
+  for (const prefix of prefixes) {
+    const keys = await admin.keys(`${prefix}*`);
+    if (keys.length) await admin.del(...keys);
+  }
+  await admin.quit();
+});
+
+const withRedis = (url: string, timeoutMs?: number): FixtureOptions => {
+  const keyPrefix = `${uniqueName("gw")}:`;
+  prefixes.push(keyPrefix);
+  return {
+    env: { REDIS_URL: url },
+    cache: (config, metrics) =>
+      createCache(config, metrics, silentLogger, { keyPrefix, ...(timeoutMs ? { timeoutMs } : {}) }),
+  };
+};
+
+const open: GatewayFixture[] = [];
+const fixture = async (opts: FixtureOptions = {}): Promise<GatewayFixture> => {
+  const f = await createGatewayFixture(opts);
+  open.push(f);
+  return f;
+};
+afterEach(async () => {
+  for (const f of open.splice(0)) await f.close();
+});
+
+const ids = async (f: GatewayFixture, path: string): Promise<string[]> => {
+  const r = await f.get(path);
+  expect(r.status).toBe(200);
+  return r.body.content.map((e: { id: string }) => e.id);
+};
+
+const cacheBehaviour = (name: string, opts: () => FixtureOptions) => {
+  describe(`cache behaviour: ${name}`, () => {
+    test("a repeated query is a hit, counted in cache_requests_total", async () => {
+      const f = await fixture(opts());
+      await f.write({ message: "cached" });
+      expect((await f.get("logs?level=INFO")).status).toBe(200);
+      expect(await f.counter("cache_requests_total", { result: "miss" })).toBe(1);
+      const first = await f.get("logs?level=INFO");
+      const second = await f.get("logs?level=INFO");
+      expect(second.body).toEqual(first.body);
+      expect(await f.counter("cache_requests_total", { result: "hit" })).toBeGreaterThanOrEqual(1);
+      expect(await f.counter("cache_requests_total", { result: "bypass" })).toBe(0);
+    });
+
+    test("equivalent queries share an entry: list order and case do not matter", async () => {
+      const f = await fixture(opts());
+      await f.write({ level: "WARN" });
+      await f.get("logs?level=warn,error");
+      const misses = await f.counter("cache_requests_total", { result: "miss" });
+      await f.get("logs?level=ERROR,WARN");
+      expect(await f.counter("cache_requests_total", { result: "miss" })).toBe(misses);
+    });
+
+    test("a new event shows in a repeated live query within the bound", async () => {
+      const f = await fixture(opts());
+      await f.write({ id: "old" });
+      expect(await ids(f, "logs")).toEqual(["old"]);
+      expect(await ids(f, "search?query=message")).toEqual(["old"]);
+      await f.write({ id: "new" });
+      expect(await eventually(async () => (await ids(f, "logs")).includes("new"))).toBe(true);
+      expect(await eventually(async () => (await ids(f, "search?query=message")).includes("new"))).toBe(true);
+    });
+
+    test("a late event inside a past window shows although that window is cached for long", async () => {
+      const f = await fixture(opts());
+      const t = Date.now() - 3_600_000;
+      const window = qs({ startTime: t - 60_000, endTime: t + 60_000 });
+      await f.write({ id: "on-time", timestamp: t });
+      expect(await ids(f, `logs?${window}`)).toEqual(["on-time"]);
+      expect(await ids(f, `logs?${window}`)).toEqual(["on-time"]);
+      await f.write({ id: "late", timestamp: t + 1 });
+      expect(await eventually(async () => (await ids(f, `logs?${window}`)).includes("late"))).toBe(true);
+    });
+
+    test("an event by id is cached, and an unknown id is not (it may arrive)", async () => {
+      const f = await fixture(opts());
+      expect((await f.get("logs/later")).status).toBe(404);
+      await f.write({ id: "later", message: "arrived" });
+      expect((await f.get("logs/later")).body.message).toBe("arrived");
+      expect((await f.get("logs/later")).body.message).toBe("arrived");
+      expect(await f.counter("cache_requests_total", { result: "hit" })).toBeGreaterThanOrEqual(1);
+    });
+
+    test("query metrics count every endpoint and time it", async () => {
+      const f = await fixture(opts());
+      await f.get("logs");
+      await f.get("search?query=x");
+      await f.get("stats");
+      const text = String((await f.get("/metrics")).body);
+      for (const endpoint of ["logs", "search", "stats"]) {
+        expect(text).toContain(`log_queries_total{endpoint="${endpoint}"} 1`);
+        expect(text).toContain(`log_query_duration_seconds_count{endpoint="${endpoint}"} 1`);
+      }
+    });
+  });
+};
+
+cacheBehaviour("in-memory", () => ({}));
+cacheBehaviour("redis", () => withRedis(TEST_REDIS_URL));
+
+/** A TCP server that accepts connections and never answers: a Redis that hangs. */
+const silentServer = (): TCPSocketListener<undefined> =>
+  Bun.listen<undefined>({
+    hostname: "127.0.0.1",
+    port: 0,
+    socket: { data: (_s: Socket<undefined>) => {} },
+  });
+
+describe("redis outage", () => {
+  const answersFromStore = async (f: GatewayFixture) => {
+    await f.write({ id: "e1", level: "ERROR", message: "still here" });
+    for (let i = 0; i < 8; i++) {
+      for (const path of ["logs", `logs?page=${i}`, "search?query=still", "stats", "logs/e1"]) {
+        const r = await f.get(path);
+        expect(r.status).toBe(200);
+      }
+    }
+    expect((await f.get("logs")).body.content[0].id).toBe("e1");
+    expect(await f.counter("cache_requests_total", { result: "bypass" })).toBeGreaterThan(0);
+    expect(await f.counter("cache_requests_total", { result: "hit" })).toBeGreaterThan(0);
+  };
+
+  test("a dead Redis: every query answered from the store, bypass counted, circuit opened", async () => {
+    const f = await fixture(withRedis("redis://127.0.0.1:1"));
+    await answersFromStore(f);
+    expect(await f.counter("circuit_breaker_state", { name: "redis" })).toBe(2);
+    const health = await f.get("health");
+    expect(health.status).toBe(200);
+    expect(health.body.status).toBe("UP");
+    expect(health.body.components.cache.status).toBe("DOWN");
+  });
+
+  test("a Redis that hangs: queries time out of it and are answered from the store", async () => {
+    const server = silentServer();
+    try {
+      const f = await fixture(withRedis(`redis://127.0.0.1:${server.port}`, 100));
+      await answersFromStore(f);
+      expect(await f.counter("circuit_breaker_state", { name: "redis" })).toBe(2);
+    } finally {
+      server.stop(true);
+    }
+  });
+});

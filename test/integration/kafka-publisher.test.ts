@@ -1,0 +1,110 @@
+// The Kafka publisher on the real broker: batching, ordering, compression, metrics, and starting without a broker.
+
+import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { createKafkaPublisher } from "../../src/adapters/bus/kafka/publisher.ts";
+import { dlqTopicOf } from "../../src/adapters/bus/kafka/topics.ts";
+import { DomainError } from "../../src/domain/errors.ts";
+import { decodeEvent } from "../../src/domain/wire.ts";
+import { silentLogger } from "../../src/observability/logger.ts";
+import { createMetrics, Registry } from "../../src/observability/metrics.ts";
+import { deleteTopics, listTopics, readTopic, testKafkaConfig } from "../contract/kafka-fixture.ts";
+import { makeEvents, waitFor } from "../contract/log-bus.contract.ts";
+
+setDefaultTimeout(120_000);
+
+describe("Kafka publisher", () => {
+  const cleanups: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+  const open = async (overrides: Parameters<typeof testKafkaConfig>[0] = {}, deps = {}) => {
+    const cfg = testKafkaConfig(overrides);
+    const publisher = createKafkaPublisher(cfg, { logger: silentLogger, ...deps });
+    cleanups.push(async () => {
+      await publisher.stop();
+      await deleteTopics([cfg.topic, dlqTopicOf(cfg.topic)]);
+    });
+    await publisher.start();
+    return { cfg, publisher };
+  };
+
+  test("start() resolves with an unreachable broker; health says why, and publish fails within its timeout", async () => {
+    const { publisher } = await open({ brokers: ["127.0.0.1:1"], sendTimeoutMs: 300 });
+    const health = await publisher.health();
+    expect(health.ok).toBe(false);
+    expect(health.detail).toContain("not connected");
+    const error = await publisher.publish(makeEvents(3, ["a"])).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(DomainError);
+    expect((error as DomainError).code).toBe("unavailable");
+  });
+
+  test("creates the topic and its dead-letter topic, then reports healthy", async () => {
+    const { cfg, publisher } = await open({ partitions: 4 });
+    await publisher.publish(makeEvents(1, ["a"]));
+    await waitFor("healthy", async () => (await publisher.health()).ok);
+    expect((await publisher.health()).detail).toContain("4 partitions");
+    const topics = await listTopics();
+    expect(topics).toContain(cfg.topic);
+    expect(topics).toContain(dlqTopicOf(cfg.topic));
+    expect(await readTopic(cfg.topic, 1)).toHaveLength(1);
+    await publisher.publish([]);
+  });
+
+  test("a publish bigger than one request is split, and one source's events stay in order", async () => {
+    const { cfg, publisher } = await open({}, { maxRequestBytes: 64 * 1024 });
+    const events = makeEvents(3000, ["only-source"]).map((e) => ({
+      ...e,
+      message: `${e.message} ${"x".repeat(200)}`,
+    }));
+    await publisher.publish(events);
+    const read = await readTopic(cfg.topic, events.length);
+    expect(new Set(read.map((m) => m.partition)).size).toBe(1);
+    const ids = read
+      .sort((a, b) => (BigInt(a.offset) < BigInt(b.offset) ? -1 : 1))
+      .map((m) => {
+        const d = decodeEvent(m.value);
+        return d.ok ? d.event.id : "";
+      });
+    expect(ids).toEqual(events.map((e) => e.id));
+    expect(read[0]?.key?.toString()).toBe("only-source");
+  });
+
+  test("publishes gzip-compressed batches that read back unchanged", async () => {
+    const { cfg, publisher } = await open({}, { compression: "gzip" });
+    const events = makeEvents(500, ["a", "b"]);
+    await publisher.publish(events);
+    const read = await readTopic(cfg.topic, events.length);
+    const ids = read.map((m) => {
+      const d = decodeEvent(m.value);
+      return d.ok ? d.event.id : "";
+    });
+    expect(new Set(ids)).toEqual(new Set(events.map((e) => e.id)));
+  });
+
+  test("counts sent events and send durations in the metrics", async () => {
+    const metrics = createMetrics(new Registry(), { defaults: false });
+    const { publisher } = await open({}, { metrics });
+    await publisher.publish(makeEvents(25, ["a"]));
+    await publisher.publish(makeEvents(5, ["b"]));
+    const sent = await metrics.kafkaSent.get();
+    expect(sent.values.find((v) => v.labels.result === "ok")?.value).toBe(30);
+    const durations = await metrics.kafkaSendDuration.get();
+    expect(durations.values.find((v) => v.metricName === "kafka_send_duration_seconds_count")?.value).toBe(2);
+  });
+
+  test("stop() waits for sends in flight and is idempotent", async () => {
+    const { publisher } = await open();
+    const sending = publisher.publish(makeEvents(200, ["a", "b", "c"]));
+    await sending;
+    await publisher.stop();
+    await publisher.stop();
+    const after = await publisher.publish(makeEvents(1, ["a"])).then(
+      () => "resolved",
+      () => "rejected",
+    );
+    expect(after).toBe("rejected");
+  });
+});

@@ -1,0 +1,221 @@
+// The Kafka subscriber on the real broker: merged batches, commits on stop, store offsets, replay, lag, dead letters.
+
+import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { createKafkaPublisher } from "../../src/adapters/bus/kafka/publisher.ts";
+import {
+  createKafkaSubscriber,
+  type KafkaSubscriberOptions,
+} from "../../src/adapters/bus/kafka/subscriber.ts";
+import { dlqTopicOf } from "../../src/adapters/bus/kafka/topics.ts";
+import type { KafkaConfig } from "../../src/config/load.ts";
+import { decodeEvent } from "../../src/domain/wire.ts";
+import { silentLogger } from "../../src/observability/logger.ts";
+import type { BusBatch, BusRecord } from "../../src/ports/log-bus.ts";
+import { committedOffsets, deleteTopics, readTopic, testKafkaConfig } from "../contract/kafka-fixture.ts";
+import { makeEvents, waitFor } from "../contract/log-bus.contract.ts";
+
+setDefaultTimeout(120_000);
+
+const idOf = (r: BusRecord): string => {
+  const d = decodeEvent(r.value);
+  return d.ok ? d.event.id : "";
+};
+const sum = (m: Map<number, number | string>) => [...m.values()].reduce<number>((s, v) => s + Number(v), 0);
+
+describe("Kafka subscriber", () => {
+  const cleanups: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  const setup = async (overrides: Partial<KafkaConfig> = {}) => {
+    const cfg = testKafkaConfig(overrides);
+    const publisher = createKafkaPublisher(cfg, { logger: silentLogger });
+    await publisher.start();
+    cleanups.push(async () => {
+      await publisher.stop();
+      await deleteTopics([cfg.topic, dlqTopicOf(cfg.topic)]);
+    });
+    const subscriber = async (opts: Partial<KafkaSubscriberOptions> = {}) => {
+      const sub = createKafkaSubscriber(cfg, {
+        logger: silentLogger,
+        retryBackoff: { initialMs: 50, maxMs: 500 },
+        ...opts,
+      });
+      cleanups.push(() => sub.stop());
+      await sub.start();
+      return sub;
+    };
+    return { cfg, publisher, subscriber };
+  };
+
+  test("merges the records of several partitions into one handler batch", async () => {
+    const { publisher, subscriber } = await setup({ partitions: 3 });
+    await publisher.publish(makeEvents(600, ["a", "b", "c", "d", "e", "f"]));
+    const batches: BusBatch[] = [];
+    const sub = await subscriber({ maxBatch: 1000 });
+    await sub.run(async (batch) => {
+      batches.push(batch);
+    });
+    await waitFor("all records", () => batches.reduce((n, b) => n + b.records.length, 0) === 600);
+    expect(batches.some((b) => new Set(b.records.map((r) => r.partition)).size > 1)).toBe(true);
+  });
+
+  test("never hands the handler more than maxBatch records", async () => {
+    const { publisher, subscriber } = await setup({ partitions: 3 });
+    await publisher.publish(makeEvents(600, ["a", "b", "c", "d", "e", "f"]));
+    const sizes: number[] = [];
+    const sub = await subscriber({ maxBatch: 64 });
+    await sub.run(async (batch) => {
+      sizes.push(batch.records.length);
+    });
+    await waitFor("all records", () => sizes.reduce((n, s) => n + s, 0) === 600);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(64);
+  });
+
+  test("a second subscriber of the group continues after what the first one handled and committed", async () => {
+    const { publisher, subscriber } = await setup();
+    const first = await subscriber();
+    const seenFirst = new Set<string>();
+    await first.run(async (b) => {
+      for (const r of b.records) seenFirst.add(idOf(r));
+    });
+    await publisher.publish(makeEvents(100, ["a", "b", "c"]));
+    await waitFor("first 100", () => seenFirst.size === 100);
+    await first.stop();
+    const later = makeEvents(50, ["a", "b", "c"], "later");
+    await publisher.publish(later);
+    const second = await subscriber();
+    const seenSecond: string[] = [];
+    await second.run(async (b) => {
+      for (const r of b.records) seenSecond.push(idOf(r));
+    });
+    await waitFor("the later 50", () => seenSecond.length >= 50);
+    await second.stop();
+    expect(new Set(seenSecond)).toEqual(new Set(later.map((e) => e.id)));
+    expect(seenSecond).toHaveLength(50);
+  });
+
+  test("skips records below the offsets the store committed, and commits past them", async () => {
+    const { cfg, publisher, subscriber } = await setup({ partitions: 1 });
+    await publisher.publish(makeEvents(100, ["one"]));
+    const offsets: string[] = [];
+    const sub = await subscriber({ startOffsets: async () => new Map([[0, "40"]]) });
+    await sub.run(async (b) => {
+      for (const r of b.records) offsets.push(r.offset);
+    });
+    await waitFor("60 records", () => offsets.length === 60);
+    expect(offsets).toEqual(Array.from({ length: 60 }, (_, i) => String(40 + i)));
+    await waitFor("commit", async () => (await committedOffsets(cfg.group, cfg.topic)).get(0) === "100");
+  });
+
+  test("replays from the beginning under its own group and reports progress until done", async () => {
+    const { cfg, publisher, subscriber } = await setup();
+    const events = makeEvents(120, ["a", "b", "c", "d"]);
+    await publisher.publish(events);
+    const main = await subscriber();
+    let mainSeen = 0;
+    await main.run(async (b) => {
+      mainSeen += b.records.length;
+    });
+    await waitFor("main group done", () => mainSeen === 120);
+    await main.stop();
+    const before = await committedOffsets(cfg.group, cfg.topic);
+
+    const replay = await subscriber({ replayFrom: "earliest" });
+    expect(replay.groupId).toStartWith(`${cfg.group}-replay-`);
+    const replayed = new Set<string>();
+    await replay.run(async (b) => {
+      for (const r of b.records) replayed.add(idOf(r));
+    });
+    await waitFor("replay done", () => replay.progress().done);
+    const progress = replay.progress();
+    expect(progress.consumed).toBe(120);
+    expect(sum(progress.end)).toBe(120);
+    expect(replayed).toEqual(new Set(events.map((e) => e.id)));
+    expect(await committedOffsets(cfg.group, cfg.topic)).toEqual(before);
+  });
+
+  test("replays from a time: starts at the first record the broker appended at or after it", async () => {
+    const { publisher, subscriber } = await setup();
+    await publisher.publish(makeEvents(50, ["a", "b"], "old"));
+    await Bun.sleep(50);
+    const from = Date.now();
+    await Bun.sleep(50);
+    const recent = makeEvents(30, ["a", "b"], "recent");
+    await publisher.publish(recent);
+    const replay = await subscriber({ replayFrom: from });
+    const seen = new Set<string>();
+    await replay.run(async (b) => {
+      for (const r of b.records) seen.add(idOf(r));
+    });
+    await waitFor("replay done", () => replay.progress().done);
+    expect(seen).toEqual(new Set(recent.map((e) => e.id)));
+  });
+
+  test("lag counts per partition what the group has not handled yet", async () => {
+    const { publisher, subscriber } = await setup({ partitions: 3 });
+    await publisher.publish(makeEvents(90, ["a", "b", "c", "d", "e"]));
+    const sub = await subscriber();
+    const lagBefore = await sub.lag();
+    expect(sum(lagBefore)).toBe(90);
+    expect([...lagBefore.keys()].sort()).toEqual([0, 1, 2]);
+    let handled = 0;
+    await sub.run(async (b) => {
+      handled += b.records.length;
+    });
+    await waitFor("all handled", () => handled === 90);
+    await waitFor("lag zero", async () => sum(await sub.lag()) === 0);
+  });
+
+  test("a dead letter carries the original bytes and every x- header", async () => {
+    const { cfg, subscriber } = await setup();
+    const sub = await subscriber();
+    const value = new Uint8Array([0xff, 0xfe, 0x00, 0x41]);
+    await sub.deadLetter([
+      {
+        record: { partition: 2, offset: "1234", key: "svc", value, timestamp: Date.now() },
+        topic: cfg.topic,
+        reason: "unparseable",
+        error: "invalid UTF-8",
+      },
+    ]);
+    const [letter] = await readTopic(dlqTopicOf(cfg.topic), 1);
+    expect(letter?.value && [...letter.value]).toEqual([...value]);
+    expect(letter?.key?.toString()).toBe("svc");
+    expect(letter?.headerText).toMatchObject({
+      "x-error": "invalid UTF-8",
+      "x-reason": "unparseable",
+      "x-original-topic": cfg.topic,
+      "x-original-partition": "2",
+      "x-original-offset": "1234",
+    });
+    expect(Number.isNaN(Date.parse(letter?.headerText["x-failed-at"] ?? ""))).toBe(false);
+  });
+
+  test("health is not ok before run() and names the group and partitions once joined", async () => {
+    const { cfg, subscriber } = await setup({ partitions: 2 });
+    const sub = await subscriber();
+    expect((await sub.health()).ok).toBe(false);
+    await sub.run(async () => {});
+    await waitFor("joined", async () => (await sub.health()).ok);
+    expect((await sub.health()).detail).toContain(cfg.group);
+    expect((await sub.health()).detail).toContain("[0,1]");
+  });
+
+  test("a handler that keeps failing is retried with growing delays, not in a busy loop", async () => {
+    const { publisher, subscriber } = await setup();
+    await publisher.publish(makeEvents(10, ["a"]));
+    const sub = await subscriber({ retryBackoff: { initialMs: 200, maxMs: 30_000 } });
+    let calls = 0;
+    await sub.run(async () => {
+      calls++;
+      throw new Error("store down");
+    });
+    await waitFor("first call", () => calls > 0);
+    await Bun.sleep(2000);
+    // 200, 400, 800 ms ... a loop without backoff would have called it hundreds of times.
+    expect(calls).toBeLessThan(10);
+    expect(sum(await sub.lag())).toBe(10);
+  });
+});
