@@ -57,10 +57,18 @@ echo "== checks"
 step build npm run build
 step typecheck npm run typecheck
 step lint biome check src test bench scripts
-step audit npm audit --omit=dev --audit-level=high
+# npm audit needs the registry's advisory endpoint; where the registry refuses it (a mirror), say so rather
+# than pretend: the check is reported as not run, and counted neither way.
+if npm audit --omit=dev --audit-level=high >"$log_dir/audit.log" 2>&1; then
+  passed=$((passed + 1)); echo "ok   audit"
+elif grep -q "audit endpoint returned an error" "$log_dir/audit.log"; then
+  echo "note audit: the registry's advisory endpoint is unavailable here; dependency audit not run"
+else
+  failed=$((failed + 1)); failures+=(audit); echo "FAIL audit"; tail -40 "$log_dir/audit.log"
+fi
 
 echo "== tests"
-groups=(unit contract integration e2e deploy ui bench faults)
+groups=(unit contract integration e2e deploy ui hostile security bench faults)
 for g in "${groups[@]}"; do
   [ -d "test/$g" ] || continue
   files=$(find "test/$g" -name '*.test.ts' | sort)

@@ -95,12 +95,20 @@ export const makeLogEventInput = (limits: EventLimits = DEFAULT_EVENT_LIMITS) =>
       .min(1, "must not be empty")
       .max(limits.maxIdLength, `must be at most ${limits.maxIdLength} characters`)
       .superRefine(storable)
+      // URLs resolve "." and ".." as path segments (even percent-encoded): GET /logs/{id} could never reach them.
+      .refine((v) => v !== "." && v !== "..", 'must not be "." or ".."')
       .nullish(),
+    // Checked on the object as parsed, not on a copy: a copy made by assignment (z.record's) drops a
+    // "__proto__" key, and every check below would then miss what that key holds (NUL, depth, size).
     metadata: z
-      .record(z.string(), z.unknown(), { error: "must be a JSON object" })
-      .nullish()
+      .unknown()
+      .optional()
       .superRefine((v, ctx) => {
         if (v === undefined || v === null) return;
+        if (typeof v !== "object" || Array.isArray(v)) {
+          ctx.addIssue({ code: "custom", message: "must be a JSON object" });
+          return;
+        }
         if (jsonDepth(v) > limits.maxMetadataDepth) {
           // Nothing else is checked on a value this deep: it is refused already, and walking it costs.
           ctx.addIssue({ code: "custom", message: `must be nested at most ${limits.maxMetadataDepth} deep` });
@@ -155,9 +163,8 @@ export const makeEventParser = (limits: EventLimits = DEFAULT_EVENT_LIMITS) => {
         message: v.message,
         source: v.source,
         timestamp: v.timestamp ?? receivedAt,
-        // The validated input object itself, not zod's copy: a copy made by assignment would drop a
-        // "__proto__" key, and what was accepted must read back identical.
-        metadata: v.metadata ? ((raw as { metadata: Metadata }).metadata ?? null) : null,
+        // The input object itself (z.unknown keeps the reference): what was accepted reads back identical.
+        metadata: v.metadata ? (v.metadata as Metadata) : null,
       },
     };
   };

@@ -5,8 +5,8 @@ import { DomainError, type FieldIssue } from "./errors.ts";
 import { LEVELS, type Level, parseLevel } from "./level.ts";
 import type { LogFilter, LogQuery, SearchQuery } from "./query.ts";
 import { parseSearch, type SearchTerms } from "./search-syntax.ts";
-import { unstorableReason } from "./text.ts";
-import { parseTime } from "./time.ts";
+import { codePointLength, unstorableReason } from "./text.ts";
+import { MAX_TIME_MS, MIN_TIME_MS, parseTime } from "./time.ts";
 
 export type Params = Record<string, string | undefined>;
 
@@ -106,7 +106,7 @@ const parseSources = (issues: Issues, raw: string | undefined): string[] => {
   const sources = list(raw);
   if (sources.length > MAX_LIST) issues.add("source", `at most ${MAX_LIST} sources`);
   for (const s of sources) {
-    if (s.length > MAX_SOURCE_LENGTH) {
+    if (codePointLength(s) > MAX_SOURCE_LENGTH) {
       issues.add("source", `each source must be at most ${MAX_SOURCE_LENGTH} characters`);
       break;
     }
@@ -140,11 +140,22 @@ const parseFilter = (issues: Issues, params: Params, now: number): LogFilter & W
   };
 };
 
+/**
+ * A listing's position must be one a store can hold: a time in the supported range (or the start cursor
+ * just past it) and an id that could have been stored. Anything else would reach the store as a time or
+ * text it cannot even represent (PostgreSQL has no year 10000 and no NUL in text).
+ */
+const positionable = (c: Cursor): boolean =>
+  c.ts >= MIN_TIME_MS && c.ts <= MAX_TIME_MS + 1 && unstorableReason(c.id) === undefined;
+
 const parseCursor = (issues: Issues, params: Params): Cursor | undefined => {
   const raw = params.cursor;
   if (raw === undefined || raw === "") return undefined;
   const cursor = decodeCursor(raw);
-  if (!cursor) issues.add("cursor", "is not a cursor this service issued");
+  if (!cursor || !positionable(cursor)) {
+    issues.add("cursor", "is not a cursor this service issued");
+    return undefined;
+  }
   return cursor;
 };
 

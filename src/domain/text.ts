@@ -1,4 +1,4 @@
-// Rules for text that must survive every store byte for byte.
+// Rules for values that must survive every store byte for byte.
 // PostgreSQL text cannot hold U+0000, and a lone UTF-16 surrogate has no UTF-8 form: both are rejected
 // at ingest (400) rather than silently rewritten, so what was accepted always reads back identical.
 
@@ -13,7 +13,10 @@ export const unstorableReason = (value: string): string | undefined => {
   return undefined;
 };
 
-/** Walks a JSON value (iteratively) and reports the first unstorable string, keys included, with its path. */
+/**
+ * Walks a JSON value (iteratively) and reports the first unstorable string, keys included, with its path.
+ * A number must be finite: JSON.parse turns 1e400 into Infinity, which would be stored (and read back) as null.
+ */
 export const findUnstorable = (value: unknown, path = ""): { path: string; reason: string } | undefined => {
   const stack: [unknown, string][] = [[value, path]];
   for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
@@ -21,6 +24,8 @@ export const findUnstorable = (value: unknown, path = ""): { path: string; reaso
     if (typeof v === "string") {
       const reason = unstorableReason(v);
       if (reason) return { path: at, reason };
+    } else if (typeof v === "number") {
+      if (!Number.isFinite(v)) return { path: at, reason: "must be a finite number (at most ±1.8e308)" };
     } else if (Array.isArray(v)) {
       for (let i = v.length - 1; i >= 0; i--) stack.push([v[i], `${at}[${i}]`]);
     } else if (v !== null && typeof v === "object") {
@@ -45,4 +50,14 @@ export const jsonDepth = (value: unknown): number => {
     for (const inner of Array.isArray(v) ? v : Object.values(v)) stack.push([inner, depth + 1]);
   }
   return max;
+};
+
+/**
+ * Length in Unicode code points: how zod's .max() counts, so every limit the ingest schema states ("at most
+ * 64 characters") is measured the same way wherever the value comes back (ids, sources, cursors).
+ */
+export const codePointLength = (value: string): number => {
+  let n = 0;
+  for (const _ of value) n++;
+  return n;
 };

@@ -2,7 +2,7 @@
 
 import { z } from "zod";
 import { LEVELS } from "./level.ts";
-import type { LogEvent } from "./log-event.ts";
+import type { LogEvent, Metadata } from "./log-event.ts";
 import { findUnstorable } from "./text.ts";
 
 export const WIRE_VERSION = 1;
@@ -47,7 +47,8 @@ export const decodeEvent = (value: Uint8Array | string | null): DecodeResult => 
   const parsed = WireEvent.safeParse(raw);
   if (!parsed.success)
     return { ok: false, reason: "invalid", error: parsed.error.issues[0]?.message ?? "invalid" };
-  const bad = findUnstorable(parsed.data);
+  // Checked on the parsed message itself: zod's copy of metadata has lost any "__proto__" key and its value.
+  const bad = findUnstorable(raw);
   if (bad) return { ok: false, reason: "invalid", error: `${bad.path}: ${bad.reason}` };
   const w = parsed.data;
   return {
@@ -58,7 +59,9 @@ export const decodeEvent = (value: Uint8Array | string | null): DecodeResult => 
       message: w.message,
       source: w.source,
       timestamp: w.ts,
-      metadata: w.metadata,
+      // The parsed object itself, not zod's copy: a copy made by assignment drops a "__proto__" key that
+      // the producer accepted (see makeEventParser), and what was accepted must read back identical.
+      metadata: w.metadata === null ? null : (raw as { metadata: Metadata }).metadata,
     },
   };
 };

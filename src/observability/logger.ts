@@ -29,10 +29,12 @@ const scrub = (value: unknown, key = ""): unknown => {
 
 export const createLogger = (
   level: LogLevel,
-  base: Fields = {},
+  baseFields: Fields = {},
   write: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
 ): Logger => {
   const min = ORDER[level];
+  // Base fields are printed on every line: scrub them once, here.
+  const base = scrub(baseFields) as Fields;
   const emit = (lvl: LogLevel, message: string, fields?: Fields): void => {
     if (ORDER[lvl] < min) return;
     const record = {
@@ -49,7 +51,7 @@ export const createLogger = (
     info: (m, f) => emit("info", m, f),
     warn: (m, f) => emit("warn", m, f),
     error: (m, f) => emit("error", m, f),
-    child: (fields) => createLogger(level, { ...base, ...fields }, write),
+    child: (fields) => createLogger(level, { ...base, ...(scrub(fields) as Fields) }, write),
   };
 };
 

@@ -2,6 +2,8 @@
 
 import type { Config } from "../config/load.ts";
 import { createConsumerApp } from "../http/consumer-app.ts";
+import { apiKeyAuth } from "../http/middleware.ts";
+import { remoteAddress } from "./remote.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import type { LogSubscriber } from "../ports/log-bus.ts";
@@ -77,7 +79,13 @@ export const startConsumer = async (config: Config, parts: ConsumerParts): Promi
             },
             logger,
             ...(metrics ? { metrics } : {}),
-            metricsExposure: { enabled: config.metrics.enabled },
+            // The consumer serves no data, so either role's keys may read its metrics.
+            metricsExposure: {
+              enabled: config.metrics.enabled,
+              ...(config.metrics.requireKey
+                ? { guard: apiKeyAuth([...config.ingest.apiKeys, ...config.query.apiKeys], remoteAddress) }
+                : {}),
+            },
           }),
           { host: config.host, port: config.ports.consumer, logger, name: "consumer" },
         );

@@ -16,6 +16,8 @@ import {
   parseSearchQuery,
   parseStatsParams,
 } from "../domain/query-params.ts";
+import { codePointLength, unstorableReason } from "../domain/text.ts";
+import { MAX_TIME_MS } from "../domain/time.ts";
 import type { LogReader } from "../ports/log-store.ts";
 import type { QueryCache } from "../ports/query-cache.ts";
 
@@ -136,6 +138,16 @@ export const createQueryService = (deps: QueryDeps) => {
   const snapshotOf = (cursorSeq: number | undefined, w: number): number =>
     cursorSeq === undefined ? w : Math.min(cursorSeq, w);
 
+  /**
+   * What a store reads for a listing at snapshot `seq`. A cursor past the last supported instant (the start
+   * cursor: "before every event") bounds nothing but the snapshot, so the store gets no position at all:
+   * a store must never be handed a time it cannot represent (PostgreSQL has no year 10000).
+   */
+  const positioned = <Q extends ParsedLogQuery>(q: Q, seq: number): Q =>
+    q.cursor && q.cursor.ts > MAX_TIME_MS
+      ? { ...q, cursor: undefined, page: 0, maxSeq: seq }
+      : { ...q, maxSeq: seq };
+
   const listingKey = (endpoint: string, q: ParsedLogQuery, extra: unknown): string =>
     JSON.stringify([
       endpoint,
@@ -191,7 +203,7 @@ export const createQueryService = (deps: QueryDeps) => {
         () => ttlFor(entry),
         async () => {
           const at = q ?? parse(typeof input === "function" ? input() : input, now());
-          return pageJson(at, await read({ ...at, maxSeq: seq }), seq);
+          return pageJson(at, await read(positioned(at, seq)), seq);
         },
       );
     };
@@ -234,7 +246,8 @@ export const createQueryService = (deps: QueryDeps) => {
 
     // A stored event never changes, so its answer is keyed by id alone; a miss (404) is never cached.
     async byId(id: string): Promise<string> {
-      if (id.length === 0 || id.length > 64)
+      // No stored id is longer or holds what a store refuses (NUL): such an id is not looked up at all.
+      if (id.length === 0 || codePointLength(id) > 64 || unstorableReason(id) !== undefined)
         throw new DomainError("not_found", `no log event with id "${id.slice(0, 64)}"`);
       return cached(
         `id:${JSON.stringify(id)}`,

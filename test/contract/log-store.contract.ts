@@ -1,11 +1,14 @@
 // The LogWriter/LogReader contract: one suite that every store adapter (PostgreSQL, SQLite) must pass.
 
-import { afterEach, beforeEach, describe, expect, it } from "bun:test";
+import { afterEach, beforeEach, describe, expect, it, setDefaultTimeout } from "bun:test";
 import type { Level } from "../../src/domain/level.ts";
 import type { LogEvent, StoredLogEvent } from "../../src/domain/log-event.ts";
 import { EXACT_TOTAL_BOUND, type LogQuery, type PageItem } from "../../src/domain/query.ts";
 import { matchTerms, parseSearch } from "../../src/domain/search-syntax.ts";
 import type { LogReader, LogWriter, SourcedEvent, WriteBatch } from "../../src/ports/log-store.ts";
+
+// bunfig.toml's [test] timeout is not applied by Bun 1.4.5; these suites talk to a real PostgreSQL.
+setDefaultTimeout(120_000);
 
 export interface StoreUnderTest {
   writer: LogWriter;

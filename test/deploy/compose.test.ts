@@ -144,7 +144,7 @@ describe("docker-compose.yml", () => {
 
   test("documents every variable it substitutes", async () => {
     const raw = await readText("docker-compose.yml");
-    const docs = await readText("docs/operating.md");
+    const docs = await readText("README.md");
     const header = raw
       .split("\n")
       .filter((l) => l.startsWith("#"))

@@ -1,4 +1,4 @@
-// docs/operating.md covers every metric and alert, the runbook topics, and names paths and versions that exist.
+// The README's Operating section covers every metric and alert, the runbook topics, and names paths and versions that exist.
 
 import { beforeAll, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
@@ -10,10 +10,10 @@ import { REPO, readText } from "./roles.ts";
 let doc: string;
 
 beforeAll(async () => {
-  doc = await readText("docs/operating.md");
+  doc = await readText("README.md");
 });
 
-describe("docs/operating.md", () => {
+describe("README: Operating", () => {
   test("describes every metric logproc exports", () => {
     const names = createMetrics(new Registry(), { defaults: false })
       .registry.getMetricsAsArray()

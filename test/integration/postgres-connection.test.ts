@@ -1,6 +1,6 @@
 // PostgreSQL connections: credentials and TLS mode from the config, a separate read URL, health with a bound.
 
-import { afterAll, beforeAll, describe, expect, it } from "bun:test";
+import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from "bun:test";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,6 +8,9 @@ import { sslOption } from "../../src/adapters/store/postgres/connect.ts";
 import { createPostgresStore, type PostgresStore } from "../../src/adapters/store/postgres/store.ts";
 import type { PostgresConfig } from "../../src/config/load.ts";
 import { TEST_POSTGRES_URL, uniqueName } from "../helpers/services.ts";
+
+// bunfig.toml's [test] timeout is not applied by Bun 1.4.5; these suites talk to a real PostgreSQL.
+setDefaultTimeout(120_000);
 
 const cfg: PostgresConfig = {
   url: TEST_POSTGRES_URL,

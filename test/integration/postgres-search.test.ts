@@ -1,6 +1,6 @@
 // PostgreSQL search: the index agrees with the domain tokenizer on any text, and the walk/probe strategy pages exactly.
 
-import { afterAll, beforeAll, describe, expect, it } from "bun:test";
+import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from "bun:test";
 import fc from "fast-check";
 import { createPostgresStore } from "../../src/adapters/store/postgres/store.ts";
 import type { PostgresConfig } from "../../src/config/load.ts";
@@ -9,6 +9,9 @@ import type { LogPage, PageItem, SearchQuery } from "../../src/domain/query.ts";
 import { matchTerms, parseSearch, tokenize } from "../../src/domain/search-syntax.ts";
 import type { WriteBatch } from "../../src/ports/log-store.ts";
 import { TEST_POSTGRES_URL, uniqueName } from "../helpers/services.ts";
+
+// bunfig.toml's [test] timeout is not applied by Bun 1.4.5; these suites talk to a real PostgreSQL.
+setDefaultTimeout(120_000);
 
 const cfg: PostgresConfig = {
   url: TEST_POSTGRES_URL,

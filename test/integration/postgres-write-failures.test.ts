@@ -1,6 +1,6 @@
 // PostgreSQL write failures: refused data becomes UnstorableError (and the persister isolates it); a COPY timeout frees the connection.
 
-import { afterEach, beforeEach, describe, expect, it } from "bun:test";
+import { afterEach, beforeEach, describe, expect, it, setDefaultTimeout } from "bun:test";
 import { createPostgresStore, type PostgresStore } from "../../src/adapters/store/postgres/store.ts";
 import type { PostgresConfig } from "../../src/config/load.ts";
 import { UnstorableError } from "../../src/domain/errors.ts";
@@ -10,6 +10,9 @@ import type { BusRecord, DeadLetter } from "../../src/ports/log-bus.ts";
 import type { WriteBatch } from "../../src/ports/log-store.ts";
 import { createPersister } from "../../src/services/persist.ts";
 import { TEST_POSTGRES_URL, uniqueName } from "../helpers/services.ts";
+
+// bunfig.toml's [test] timeout is not applied by Bun 1.4.5; these suites talk to a real PostgreSQL.
+setDefaultTimeout(120_000);
 
 const cfg: PostgresConfig = {
   url: TEST_POSTGRES_URL,
@@ -94,6 +97,71 @@ describe("postgres store write failures", () => {
     expect(await stored()).toBe(6);
     expect(await store.reader.findById((events[4] as LogEvent).id)).toBeUndefined();
     expect(await store.writer.committedOffsets("g", "logs")).toEqual(new Map([[2, "107"]]));
+  });
+
+  const count = async (table: string) =>
+    Number((await store.sql<{ n: string }[]>`select count(*) as n from ${store.sql(table)}`)[0]?.n);
+
+  /** A trigger that makes the server refuse one row inside the COPY, with the given SQLSTATE. */
+  const refuseMessage = async (message: string, state: string) => {
+    await store.sql.unsafe(`create function refuse_row() returns trigger language plpgsql as $$
+      begin
+        if new.message = '${message}' then raise exception 'refused by test' using errcode = '${state}'; end if;
+        return new;
+      end $$`);
+    await store.sql.unsafe(
+      "create trigger refuse_row before insert on log_events for each row execute function refuse_row()",
+    );
+  };
+  const allowAgain = () => store.sql.unsafe("drop function refuse_row() cascade");
+
+  for (const [where, at] of [
+    ["midway through its data", 500],
+    ["on its very last row", 7_999],
+  ] as const)
+    it(`rolls back the ids it claimed when the COPY is refused ${where}, so a retry stores everything once`, async () => {
+      const events = Array.from({ length: 8_000 }, (_, i) =>
+        event({ message: i === at ? "boom" : `row ${i} ${"filler ".repeat(20)}`, source: `s${i % 7}` }),
+      );
+      await refuseMessage("boom", "22023");
+      const started = performance.now();
+      const failure = await store.writer.write(batchOf(events)).catch((e: unknown) => e);
+      // Reported as the server's refusal at once, not after the COPY timeout.
+      expect(failure).toBeInstanceOf(UnstorableError);
+      expect(performance.now() - started).toBeLessThan(10_000);
+      expect(await stored()).toBe(0);
+      expect(await count("log_event_ids")).toBe(0);
+      expect(await count("log_rollup_minute")).toBe(0);
+      expect(await store.reader.watermark()).toBe(0);
+      expect(await store.writer.committedOffsets("g", "logs")).toEqual(new Map());
+
+      await allowAgain();
+      expect(await store.writer.write(batchOf(events))).toEqual({ inserted: 8_000, duplicates: 0 });
+      expect(await store.writer.write(batchOf(events))).toEqual({ inserted: 0, duplicates: 8_000 });
+      const [seq] = await store.sql<{ lo: string; hi: string; n: string }[]>`
+        select min(seq) as lo, max(seq) as hi, count(distinct seq) as n from log_events`;
+      expect([seq?.lo, seq?.hi, seq?.n].map(Number)).toEqual([1, 8_000, 8_000]);
+      expect(await count("log_event_ids")).toBe(8_000);
+      expect(await store.reader.watermark()).toBe(8_000);
+      const [sums] = await store.sql<{ minute: string; hour: string; histogram: string }[]>`
+        select (select sum(count) from log_rollup_minute) as minute, (select sum(count) from log_rollup_hour) as hour,
+          (select sum(count) from log_rollup_minute_level) as histogram`;
+      expect([sums?.minute, sums?.hour, sums?.histogram].map(Number)).toEqual([8_000, 8_000, 8_000]);
+    });
+
+  it("fails a COPY refused for a passing reason as retryable, on a connection that stays usable", async () => {
+    const events = Array.from({ length: 3_000 }, (_, i) =>
+      event({ message: i === 2_999 ? "boom" : `row ${i}` }),
+    );
+    await refuseMessage("boom", "P0001");
+    const failure = await store.writer.write(batchOf(events)).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(Error);
+    expect(failure).not.toBeInstanceOf(UnstorableError);
+    expect((failure as Error).name).not.toBe("CopyTimeoutError");
+    expect(await count("log_event_ids")).toBe(0);
+    await allowAgain();
+    expect(await store.writer.write(batchOf(events))).toEqual({ inserted: 3_000, duplicates: 0 });
+    expect(await store.reader.watermark()).toBe(3_000);
   });
 
   it("ends a COPY that outlives its timeout: retryable error, nothing stored, no connection left behind", async () => {

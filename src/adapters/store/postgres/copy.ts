@@ -4,14 +4,15 @@ import type { Writable } from "node:stream";
 
 const ESCAPES: Record<string, string> = { "\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r" };
 const SPECIAL = /[\\\t\n\r]/g;
+const HAS_SPECIAL = /[\\\t\n\r]/;
+
+/** A string as a COPY text field: most values need no escaping, so they are returned as they are. */
+export const copyText = (value: string): string =>
+  HAS_SPECIAL.test(value) ? value.replace(SPECIAL, (c) => ESCAPES[c] ?? c) : value;
 
 /** One field in COPY text format: backslash, tab, newline and carriage return escaped; null is \N. */
 export const copyField = (value: string | number | null): string =>
-  value === null
-    ? "\\N"
-    : typeof value === "number"
-      ? String(value)
-      : value.replace(SPECIAL, (c) => ESCAPES[c] ?? c);
+  value === null ? "\\N" : typeof value === "number" ? String(value) : copyText(value);
 
 export const copyLine = (fields: (string | number | null)[]): string =>
   `${fields.map(copyField).join("\t")}\n`;
@@ -24,39 +25,66 @@ export class CopyTimeoutError extends Error {
   }
 }
 
-const CHUNK_CHARS = 128 * 1024;
+/** Chunks of COPY data are about this many characters: large enough to keep the socket busy. */
+export const CHUNK_CHARS = 128 * 1024;
 
-/** Writes the lines in chunks, waiting for drain; resolves on finish, rejects on the stream's error. */
-const stream = (sink: Writable, lines: readonly string[], stopped: () => boolean): Promise<void> =>
+/** Yields the next chunk of COPY data, or undefined once everything is written. */
+export type ChunkSource = () => string | undefined;
+
+/** Writes chunks as the source yields them, waiting for drain; resolves on finish, rejects on the stream's error. */
+const stream = (sink: Writable, next: ChunkSource, stopped: () => boolean): Promise<void> =>
   new Promise<void>((resolve, reject) => {
     sink.once("error", reject);
     sink.once("finish", () => resolve());
-    let i = 0;
     const pump = (): void => {
-      while (i < lines.length) {
-        if (stopped()) return;
-        let chunk = "";
-        while (i < lines.length && chunk.length < CHUNK_CHARS) chunk += lines[i++];
-        if (!sink.write(chunk)) {
-          sink.once("drain", pump);
-          return;
+      try {
+        for (;;) {
+          if (stopped()) return;
+          const chunk = next();
+          if (chunk === undefined) break;
+          if (!sink.write(chunk)) {
+            sink.once("drain", pump);
+            return;
+          }
         }
+      } catch (error) {
+        // The connection is mid-COPY: the caller must destroy it (a non-SQL error does).
+        reject(error);
+        return;
       }
       sink.end();
     };
     pump();
   });
 
+/** A COPY FROM STDIN statement not yet sent: `sql\`copy … from stdin\``. */
+export interface CopyQuery {
+  writable(): Promise<Writable>;
+}
+
 /**
- * Streams lines into an opening COPY (the promise of `sql\`copy … from stdin\`.writable()`).
- * postgres.js can leave a failed COPY unsettled (issue #1173), so the whole exchange races a timer;
- * on CopyTimeoutError the caller destroys the connection.
+ * Settles with the error PostgreSQL reports for the COPY. Once the stream has ended, postgres.js hands that
+ * error only to the query's reject, which does nothing after writable() resolved, and the COPY never
+ * settles (issue #1173); wrapping reject surfaces the error at once. Without that hook (another postgres.js)
+ * this never settles and the timeout still bounds the COPY.
  */
-export const copyLines = async (
-  open: Promise<Writable>,
-  lines: readonly string[],
-  timeoutMs: number,
-): Promise<void> => {
+const refusal = (query: CopyQuery): Promise<never> =>
+  new Promise<never>((_, reject) => {
+    const q = query as CopyQuery & { reject?: unknown };
+    const original = q.reject;
+    if (typeof original !== "function") return;
+    q.reject = (error: unknown) => {
+      original(error);
+      reject(error);
+    };
+  });
+
+/**
+ * Streams chunks into a COPY. The source is called while earlier chunks are still being processed by the
+ * server, so encoding overlaps the insert. The exchange also races a timer; on CopyTimeoutError the caller
+ * destroys the connection.
+ */
+export const copyChunks = async (query: CopyQuery, next: ChunkSource, timeoutMs: number): Promise<void> => {
   let timer: ReturnType<typeof setTimeout> | undefined;
   let expired = false;
   const timeout = new Promise<never>((_, reject) => {
@@ -65,12 +93,17 @@ export const copyLines = async (
       reject(new CopyTimeoutError(timeoutMs));
     }, timeoutMs);
   });
-  const running = open.then((sink) => stream(sink, lines, () => expired));
+  const refused = refusal(query);
+  let failed = false;
+  refused.catch(() => {
+    failed = true;
+  });
+  const running = query.writable().then((sink) => stream(sink, next, () => expired || failed));
   // Whichever loses the race must not surface as an unhandled rejection.
   running.catch(() => {});
   timeout.catch(() => {});
   try {
-    await Promise.race([running, timeout]);
+    await Promise.race([running, refused, timeout]);
   } finally {
     clearTimeout(timer);
   }

@@ -1,5 +1,6 @@
 // Daily partitions of log_events: created ahead of need and on demand, dropped whole by retention.
 
+import type { Logger } from "../../../observability/logger.ts";
 import type { Sql } from "./connect.ts";
 
 export const DAY_MS = 86_400_000;
@@ -29,7 +30,7 @@ const dayOfName = (name: string): number | undefined => {
 
 const iso = (day: number): string => new Date(day * DAY_MS).toISOString();
 
-export const createPartitions = (sql: Sql, policy: PartitionPolicy) => {
+export const createPartitions = (sql: Sql, policy: PartitionPolicy, logger: Logger) => {
   const known = new Set<number>();
   let loaded = false;
 
@@ -74,6 +75,7 @@ export const createPartitions = (sql: Sql, policy: PartitionPolicy) => {
         await tx.unsafe(
           `alter table log_events attach partition "${name}" for values from ('${lo}') to ('${hi}')`,
         );
+        logger.info("postgres partition created", { partition: name });
       }
     });
     for (const d of missing) known.add(d);
@@ -96,6 +98,7 @@ export const createPartitions = (sql: Sql, policy: PartitionPolicy) => {
       });
       known.delete(day);
       dropped.push(name);
+      logger.info("postgres partition dropped", { partition: name });
     }
     await sql`delete from log_events_default where ts < ${cutoff}`;
     await sql`delete from log_event_ids where ts < ${cutoff}`;

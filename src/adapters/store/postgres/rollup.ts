@@ -25,10 +25,20 @@ export const minuteRange = (from: number, to: number): MinuteRange => {
 export const windowMinutes = (start: number, end: number): MinuteRange =>
   minuteRange(Math.floor(start / MINUTE) * MINUTE, Math.floor(end / MINUTE) * MINUTE + MINUTE);
 
-export const hoursOf = (sql: Sql, r: MinuteRange) => sql`hour >= ${at(r.h0)} and hour < ${at(r.h1)}`;
+// Upper bounds are inclusive (last minute, last hour): an exclusive bound could be 10000-01-01, which
+// PostgreSQL cannot parse back from ISO text.
+const none = (sql: Sql) => sql`false`;
 
-export const minutesAround = (sql: Sql, r: MinuteRange) =>
-  sql`((minute >= ${at(r.from)} and minute < ${at(r.h0)}) or (minute >= ${at(r.h1)} and minute < ${at(r.to)}))`;
+export const hoursOf = (sql: Sql, r: MinuteRange) =>
+  r.h0 < r.h1 ? sql`hour >= ${at(r.h0)} and hour <= ${at(r.h1 - HOUR)}` : none(sql);
+
+export const minutesAround = (sql: Sql, r: MinuteRange) => {
+  if (r.h0 >= r.h1) return sql`minute >= ${at(r.from)} and minute <= ${at(r.to - MINUTE)}`;
+  const before =
+    r.from < r.h0 ? sql`(minute >= ${at(r.from)} and minute <= ${at(r.h0 - MINUTE)})` : none(sql);
+  const after = r.h1 < r.to ? sql`(minute >= ${at(r.h1)} and minute <= ${at(r.to - MINUTE)})` : none(sql);
+  return sql`(${before} or ${after})`;
+};
 
 const lists = (sql: Sql, f: Pick<LogFilter, "levels" | "sources">) => sql`
   ${f.levels.length ? sql`and level in ${sql(f.levels)}` : sql``}
@@ -52,7 +62,9 @@ export const exactCount = async (sql: Sql, f: LogFilter): Promise<number> => {
   const firstFull = Math.ceil(f.start / MINUTE) * MINUTE;
   const endFull = Math.floor((f.end + 1) / MINUTE) * MINUTE;
   const rows = (from: number, to: number) =>
-    sql`(select count(*) from log_events where ts >= ${at(from)} and ts <= ${at(to)} ${lists(sql, f)})`;
+    from > to
+      ? sql`0`
+      : sql`(select count(*) from log_events where ts >= ${at(from)} and ts <= ${at(to)} ${lists(sql, f)})`;
   const [row] =
     firstFull >= endFull
       ? await sql<{ n: string }[]>`select ${rows(f.start, f.end)} as n`

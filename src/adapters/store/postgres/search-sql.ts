@@ -28,8 +28,7 @@ const match = (tx: Tx, tsq: string | undefined) => (tsq ? tx`tsv @@ ${tsq}::tsqu
 
 /**
  * Examines up to `rows` rows after `pos` along the (ts, id) index, newest first, and stops as soon as
- * `want` of them pass the prefilter. Running window counts (streamed, nothing materialized) say how far
- * it went; the `rows`-th row is returned even when it does not pass, to mark where a full walk ended.
+ * `want` of them pass the prefilter. Running window counts say how far it went; the `rows`-th row is returned even when it does not pass, to mark where a full walk ended.
  */
 export const walk = async (
   tx: Tx,
@@ -40,12 +39,15 @@ export const walk = async (
   rows: number,
   want: number,
 ): Promise<WalkResult> => {
+  // Only passing rows carry message and metadata into the window aggregate, which buffers what it reads.
   const result = await tx<WalkRow[]>`
     select ${columns(tx)}, hit, n, c, f from (
       select ${columns(tx)}, hit, row_number() over w as n, count(*) filter (where cand) over w as c,
         first_value(ts) over w as f
       from (
-        select ${columns(tx)}, ${match(tx, tsq)} as hit, ${match(tx, cand)} as cand
+        select ts, id, seq, level, source, created_at, ${match(tx, tsq)} as hit, ${match(tx, cand)} as cand,
+          case when ${match(tx, tsq)} then message end as message,
+          case when ${match(tx, tsq)} then metadata end as metadata
         from log_events where ${filterSql(tx, q)} ${afterSql(tx, pos)}
         order by ts desc, id desc limit ${rows}
       ) x

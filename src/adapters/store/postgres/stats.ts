@@ -3,7 +3,7 @@
 import type { Level } from "../../../domain/level.ts";
 import type { HistogramBucket, Stats, StatsQuery } from "../../../domain/query.ts";
 import type { Sql } from "./connect.ts";
-import { hoursOf, minutesAround, windowMinutes } from "./rollup.ts";
+import { hoursOf, MINUTE, minutesAround, windowMinutes } from "./rollup.ts";
 import { at } from "./rows.ts";
 
 /** Past this many buckets only the non-empty ones are listed. */
@@ -28,7 +28,7 @@ export const createStats =
         select level, bucket, sum(count) as n from (
           select level, count,
             floor((extract(epoch from minute) * 1000 - ${w.from}::bigint) / ${bucketMs}::bigint)::bigint as bucket
-          from log_rollup_minute_level where minute >= ${at(w.from)} and minute < ${at(w.to)}
+          from log_rollup_minute_level where minute >= ${at(w.from)} and minute <= ${at(w.to - MINUTE)}
         ) r
         group by grouping sets ((level), (bucket, level))`,
       tx<{ source: string; n: string }[]>`

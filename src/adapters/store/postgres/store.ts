@@ -66,7 +66,7 @@ export const createPostgresStore = (cfg: PostgresConfig, opts: PostgresStoreOpti
     await pool.end({ timeout: 0 });
   };
 
-  const partitions = createPartitions(sql, { ...DEFAULT_PARTITION_POLICY, ...opts.partitions });
+  const partitions = createPartitions(sql, { ...DEFAULT_PARTITION_POLICY, ...opts.partitions }, logger);
   const runMigrations = async (): Promise<void> => {
     const applied = await migrate(sql, schema);
     if (applied.length) logger.info("postgres migrations applied", { schema, versions: applied });

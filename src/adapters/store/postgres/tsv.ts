@@ -26,35 +26,83 @@ export const lexeme = (token: string): string =>
 
 const quote = (lex: string): string => `'${lex}'`;
 
+interface Entry {
+  text: string;
+  count: number;
+}
+
+/** Accumulates lexemes with their positions; the text of each lexeme is built as it goes. */
+class TsvBuilder {
+  private readonly entries = new Map<string, Entry>();
+  private budget = MAX_INDEX_CHARS;
+  private lossy = false;
+  private unindexed = false;
+
+  /** Adds the token at a 1-based position; false once the budget is spent (nothing more is indexed). */
+  add(token: string, position: number): boolean {
+    const lex = token.length <= MAX_LEXEME_CHARS ? token : lexeme(token);
+    let entry = this.entries.get(lex);
+    if (!entry) {
+      this.budget -= lex.length + 8;
+      if (this.budget < 0) {
+        this.unindexed = true;
+        return false;
+      }
+      entry = { text: quote(lex), count: 0 };
+      this.entries.set(lex, entry);
+    }
+    if (position > MAX_POSITION || entry.count >= MAX_POSITIONS) this.lossy = true;
+    else entry.text += `${entry.count++ === 0 ? ":" : ","}${position}`;
+    return true;
+  }
+
+  text(): string {
+    let out = "";
+    for (const entry of this.entries.values()) out += out ? ` ${entry.text}` : entry.text;
+    if (this.lossy) out += out ? ` ${quote(LOSSY)}` : quote(LOSSY);
+    if (this.unindexed) out += out ? ` ${quote(UNINDEXED)}` : quote(UNINDEXED);
+    return out;
+  }
+}
+
+const isAsciiWordChar = (c: number): boolean =>
+  (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57);
+
+/**
+ * Tokens of an ASCII message, found by a scan instead of lower-casing and a Unicode regex: for ASCII,
+ * tokenize()'s letters, marks and digits are exactly [A-Za-z0-9] and lower-casing touches only A-Z.
+ * Returns false at the first non-ASCII character, leaving the builder untouched.
+ */
+const scanAscii = (message: string, into: TsvBuilder): boolean => {
+  for (let i = 0; i < message.length; i++) if (message.charCodeAt(i) > 127) return false;
+  let position = 0;
+  let i = 0;
+  const n = message.length;
+  while (i < n) {
+    let c = message.charCodeAt(i);
+    if (!isAsciiWordChar(c)) {
+      i++;
+      continue;
+    }
+    const start = i;
+    let upper = false;
+    do {
+      if (c >= 65 && c <= 90) upper = true;
+      c = ++i < n ? message.charCodeAt(i) : 0;
+    } while (i < n && isAsciiWordChar(c));
+    const token = message.slice(start, i);
+    if (!into.add(upper ? token.toLowerCase() : token, ++position)) break;
+  }
+  return true;
+};
+
 /** The tsvector text of a message: each token with its 1-based word positions. */
 export const tsvectorText = (message: string): string => {
-  const positions = new Map<string, number[]>();
-  let budget = MAX_INDEX_CHARS;
-  let lossy = false;
-  let unindexed = false;
+  const builder = new TsvBuilder();
+  if (scanAscii(message, builder)) return builder.text();
   const tokens = tokenize(message);
-  for (let i = 0; i < tokens.length; i++) {
-    const lex = lexeme(tokens[i] as string);
-    let list = positions.get(lex);
-    if (!list) {
-      budget -= lex.length + 8;
-      if (budget < 0) {
-        unindexed = true;
-        break;
-      }
-      list = [];
-      positions.set(lex, list);
-    }
-    const position = i + 1;
-    if (position > MAX_POSITION || list.length >= MAX_POSITIONS) lossy = true;
-    else list.push(position);
-  }
-  const parts: string[] = [];
-  for (const [lex, list] of positions)
-    parts.push(list.length ? `${quote(lex)}:${list.join(",")}` : quote(lex));
-  if (lossy) parts.push(quote(LOSSY));
-  if (unindexed) parts.push(quote(UNINDEXED));
-  return parts.join(" ");
+  for (let i = 0; i < tokens.length; i++) if (!builder.add(tokens[i] as string, i + 1)) break;
+  return builder.text();
 };
 
 /**

@@ -1,13 +1,14 @@
-// The write path: COPY a batch into a staging table, then in one transaction dedupe, assign seq, roll up, advance offsets.
+// The write path: in one transaction claim the ids, take seq from the watermark, COPY the fresh rows straight into log_events, roll up, advance offsets.
 
 import { UnstorableError } from "../../../domain/errors.ts";
-import { unstorableReason } from "../../../domain/text.ts";
+import { findUnstorable, unstorableReason } from "../../../domain/text.ts";
 import type { Logger } from "../../../observability/logger.ts";
-import type { WriteBatch, WriteResult } from "../../../ports/log-store.ts";
+import type { SourcedEvent, WriteBatch, WriteResult } from "../../../ports/log-store.ts";
 import type { Sql } from "./connect.ts";
-import { CopyTimeoutError, copyLine, copyLines } from "./copy.ts";
+import { CHUNK_CHARS, type ChunkSource, CopyTimeoutError, copyChunks, copyText } from "./copy.ts";
 import { classify, sqlState } from "./errors.ts";
 import { dayOf } from "./partitions.ts";
+import { rollupRows } from "./rollup-rows.ts";
 import { tsvectorText } from "./tsv.ts";
 
 type Reserved = Awaited<ReturnType<Sql["reserve"]>>;
@@ -22,113 +23,139 @@ export interface WriterDeps {
   logger: Logger;
 }
 
-// Checked before COPY: PostgreSQL would refuse a NUL only after the stream ends, where postgres.js loses
-// the error (issue #1173); a lone surrogate would silently become U+FFFD.
-const refuseUnstorable = (batch: WriteBatch): void => {
-  for (const { event: e, partition, offset } of batch.events) {
-    const reason =
-      unstorableReason(e.id) ??
-      unstorableReason(e.source) ??
-      unstorableReason(e.level) ??
-      unstorableReason(e.message);
-    if (reason)
-      throw new UnstorableError(`event ${JSON.stringify(e.id)} at ${partition}/${offset}: ${reason}`);
+// Native checks first: the regexes of unstorableReason run only for a value that fails them.
+const storable = (value: string): boolean => !value.includes("\u0000") && value.isWellFormed();
+
+/**
+ * Refuses what PostgreSQL would refuse inside the COPY, before it starts (postgres.js reports a refused COPY
+ * only through our hook in copy.ts; a lone surrogate would silently become U+FFFD), and returns each event's
+ * metadata as JSON text. JSON.stringify writes NUL and lone surrogates as \u escapes, which jsonb refuses.
+ */
+const prepare = (batch: WriteBatch): (string | null)[] =>
+  batch.events.map(({ event: e, partition, offset }) => {
+    const where = `event ${JSON.stringify(e.id)} at ${partition}/${offset}`;
+    if (!(storable(e.id) && storable(e.source) && storable(e.level) && storable(e.message))) {
+      const reason =
+        unstorableReason(e.id) ??
+        unstorableReason(e.source) ??
+        unstorableReason(e.level) ??
+        unstorableReason(e.message);
+      if (reason) throw new UnstorableError(`${where}: ${reason}`);
+    }
     if (!Number.isSafeInteger(e.timestamp))
-      throw new UnstorableError(
-        `event ${JSON.stringify(e.id)} at ${partition}/${offset}: timestamp is not an integer`,
-      );
-  }
+      throw new UnstorableError(`${where}: timestamp is not an integer`);
+    if (e.metadata === null) return null;
+    const json = JSON.stringify(e.metadata);
+    if (json.includes("\\u")) {
+      const bad = findUnstorable(e.metadata);
+      if (bad) throw new UnstorableError(`${where}: metadata${bad.path} ${bad.reason}`);
+    }
+    return json;
+  });
+
+/** Indexes of the events still to store: offsets already consumed and ids repeated within the batch are left out. */
+const candidates = (batch: WriteBatch, committed: Map<number, bigint>): number[] => {
+  const seen = new Set<string>();
+  const out: number[] = [];
+  batch.events.forEach((s, i) => {
+    const next = committed.get(s.partition);
+    if ((next !== undefined && BigInt(s.offset) < next) || seen.has(s.event.id)) return;
+    seen.add(s.event.id);
+    out.push(i);
+  });
+  return out;
 };
 
-/** One COPY line per event, encoded before the transaction opens (tokenizing is the costly part). */
-const encode = (batch: WriteBatch): string[] =>
-  batch.events.map(({ event: e, partition, offset }, ord) => {
-    const metadata = e.metadata === null ? null : JSON.stringify(e.metadata);
-    const ts = new Date(e.timestamp).toISOString();
-    return copyLine([
-      ord,
-      e.id,
-      ts,
-      e.level,
-      e.source,
-      e.message,
-      metadata,
-      tsvectorText(e.message),
-      partition,
-      offset,
-    ]);
-  });
+interface Fresh {
+  event: SourcedEvent;
+  ts: string;
+  metadata: string | null;
+}
 
-/** The lines still to store: offsets already consumed and ids repeated within the batch are left out. */
-const stageLines = (batch: WriteBatch, encoded: string[], committed: Map<number, bigint>): string[] => {
-  const seen = new Set<string>();
-  const lines: string[] = [];
-  batch.events.forEach(({ event: e, partition, offset }, ord) => {
-    const next = committed.get(partition);
-    if ((next !== undefined && BigInt(offset) < next) || seen.has(e.id)) return;
-    seen.add(e.id);
-    lines.push(encoded[ord] as string);
-  });
-  return lines;
+/**
+ * COPY text of the fresh rows, in batch order with seq from `base + 1`, one chunk at a time: encoding (the
+ * tokenizing above all) runs while the server inserts the chunks sent before.
+ */
+const encoder = (rows: Fresh[], base: number, createdAt: string): ChunkSource => {
+  let i = 0;
+  return () => {
+    if (i >= rows.length) return undefined;
+    let chunk = "";
+    while (i < rows.length && chunk.length < CHUNK_CHARS) {
+      const { event: s, ts, metadata } = rows[i] as Fresh;
+      const e = s.event;
+      chunk += `${base + i + 1}\t${createdAt}\t${ts}\t${copyText(e.id)}\t${copyText(e.level)}\t${copyText(
+        e.source,
+      )}\t${copyText(e.message)}\t${metadata === null ? "\\N" : copyText(metadata)}\t${tsvectorText(
+        e.message,
+      )}\t${s.partition}\t${copyText(s.offset)}\n`;
+      i++;
+    }
+    return chunk;
+  };
 };
 
 const body = async (
   tx: Reserved,
   batch: WriteBatch,
-  encoded: string[],
+  metadata: (string | null)[],
   copyTimeoutMs: number,
 ): Promise<WriteResult> => {
   const offsets = await tx<{ partition: number; next_offset: string }[]>`
     select partition, next_offset from consumer_offsets where consumer_group = ${batch.group} and topic = ${batch.topic}`;
-  const lines = stageLines(batch, encoded, new Map(offsets.map((r) => [r.partition, BigInt(r.next_offset)])));
+  const wanted = candidates(batch, new Map(offsets.map((r) => [r.partition, BigInt(r.next_offset)])));
   let inserted = 0;
-  if (lines.length) {
-    await tx`create temp table if not exists logproc_stage (
-      ord int not null, id text collate "C" not null, ts text not null, level text not null,
-      source text collate "C" not null, message text not null, metadata text, tsv text not null,
-      kafka_partition int not null, kafka_offset bigint not null
-    ) on commit delete rows`;
-    await copyLines(
-      tx`copy logproc_stage (ord, id, ts, level, source, message, metadata, tsv, kafka_partition, kafka_offset)
-        from stdin`.writable(),
-      lines,
-      copyTimeoutMs,
+  if (wanted.length) {
+    const times = wanted.map((i) =>
+      new Date((batch.events[i] as SourcedEvent).event.timestamp).toISOString(),
     );
-    // Claim the ids (sorted, so concurrent writers lock them in one order); whatever was claimed before is a duplicate.
-    const refused = await tx`
-      with claimed as (
-        insert into log_event_ids (id, ts) select id, ts::timestamptz from logproc_stage order by id
-        on conflict (id) do nothing returning id
-      )
-      delete from logproc_stage s where not exists (select 1 from claimed c where c.id = s.id)`;
-    inserted = lines.length - refused.count;
-  }
-  if (inserted > 0) {
-    // The watermark row lock is held to commit: the next writer gets larger seqs and commits after us.
-    const [mark] = await tx<
-      { seq: string }[]
-    >`update log_watermark set seq = seq + ${inserted} returning seq`;
-    const base = String(BigInt(mark?.seq ?? "0") - BigInt(inserted));
-    await tx`
-      insert into log_events (ts, id, seq, level, source, message, metadata, tsv, created_at, kafka_partition, kafka_offset)
-      select ts::timestamptz, id, ${base}::bigint + row_number() over (order by ord), level, source, message,
-        metadata::jsonb, tsv::tsvector, now(), kafka_partition, kafka_offset
-      from logproc_stage`;
-    // The three rollups count the new rows only, in the same transaction as the rows themselves.
-    await tx`
-      with m as (
-        select date_trunc('minute', ts::timestamptz, 'UTC') as minute, level, source, count(*) as n
-        from logproc_stage group by 1, 2, 3
-      ), by_minute as (
-        insert into log_rollup_minute (minute, level, source, count) select minute, level, source, n from m
-        on conflict (minute, level, source) do update set count = log_rollup_minute.count + excluded.count
-      ), by_hour as (
-        insert into log_rollup_hour (hour, level, source, count)
-        select date_trunc('hour', minute, 'UTC'), level, source, sum(n) from m group by 1, 2, 3
-        on conflict (hour, level, source) do update set count = log_rollup_hour.count + excluded.count
-      )
-      insert into log_rollup_minute_level (minute, level, count) select minute, level, sum(n) from m group by 1, 2
-      on conflict (minute, level) do update set count = log_rollup_minute_level.count + excluded.count`;
+    // Claim the ids (sorted, so concurrent writers lock them in one order); whatever was claimed before is a
+    // duplicate. A timestamp PostgreSQL refuses fails here, before any COPY.
+    const claimed = await tx<{ id: string }[]>`
+      insert into log_event_ids (id, ts)
+      select id, ts from unnest(${wanted.map((i) => (batch.events[i] as SourcedEvent).event.id)}::text[],
+        ${times}::timestamptz[]) as c (id, ts)
+      order by id collate "C"
+      on conflict (id) do nothing returning id`;
+    const fresh = new Set(claimed.map((r) => r.id));
+    const rows: Fresh[] = [];
+    wanted.forEach((i, k) => {
+      const event = batch.events[i] as SourcedEvent;
+      if (fresh.has(event.event.id))
+        rows.push({ event, ts: times[k] as string, metadata: metadata[i] ?? null });
+    });
+    inserted = rows.length;
+    if (inserted > 0) {
+      // The watermark row lock is held to commit: the next writer gets larger seqs and commits after us.
+      // now() is the transaction's start, as a column default would give; its text reads back exactly.
+      const [mark] = await tx<{ seq: string; now: string }[]>`
+        update log_watermark set seq = seq + ${inserted} returning seq, now()::text as now`;
+      const base = Number(mark?.seq ?? "0") - inserted;
+      if (!mark || !Number.isSafeInteger(base + inserted))
+        throw new Error(`watermark out of range: ${mark?.seq}`);
+      await copyChunks(
+        tx`copy log_events (seq, created_at, ts, id, level, source, message, metadata, tsv, kafka_partition, kafka_offset)
+          from stdin`,
+        encoder(rows, base, mark.now),
+        copyTimeoutMs,
+      );
+      // The three rollups count the new rows only, in the same transaction as the rows themselves.
+      const r = rollupRows(rows.map((row) => row.event.event));
+      await tx`
+        with m as (
+          select * from unnest(${r.minutes}::timestamptz[], ${r.levels}::text[], ${r.sources}::text[], ${r.counts}::bigint[])
+            as m (minute, level, source, n)
+        ), by_minute as (
+          insert into log_rollup_minute (minute, level, source, count) select minute, level, source, n from m
+          on conflict (minute, level, source) do update set count = log_rollup_minute.count + excluded.count
+        ), by_hour as (
+          insert into log_rollup_hour (hour, level, source, count)
+          select date_trunc('hour', minute, 'UTC'), level, source, sum(n) from m group by 1, 2, 3
+          on conflict (hour, level, source) do update set count = log_rollup_hour.count + excluded.count
+        )
+        insert into log_rollup_minute_level (minute, level, count) select minute, level, sum(n) from m group by 1, 2
+        on conflict (minute, level) do update set count = log_rollup_minute_level.count + excluded.count`;
+    }
   }
   if (batch.nextOffsets.size) {
     const rows = [...batch.nextOffsets]
@@ -149,17 +176,16 @@ const body = async (
 
 export const createWriter = (deps: WriterDeps) => {
   const write = async (batch: WriteBatch): Promise<WriteResult> => {
-    refuseUnstorable(batch);
+    const metadata = prepare(batch);
     if (!batch.events.length && !batch.nextOffsets.size) return { inserted: 0, duplicates: 0 };
     if (batch.events.length)
       await deps.ensurePartitions(new Set(batch.events.map((s) => dayOf(s.event.timestamp))));
-    const encoded = encode(batch);
     const pool = deps.pool();
     const tx = await pool.reserve();
     let reusable = true;
     try {
       await tx`begin`;
-      const result = await body(tx, batch, encoded, deps.copyTimeoutMs);
+      const result = await body(tx, batch, metadata, deps.copyTimeoutMs);
       await tx`commit`;
       return result;
     } catch (error) {

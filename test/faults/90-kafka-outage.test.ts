@@ -1,4 +1,4 @@
-// Stops and restarts the shared Kafka broker: run it alone and last (bun test test/integration/kafka-outage.test.ts).
+// Stops and restarts the shared Kafka broker under the adapters themselves: the last file of test/faults.
 
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { resolve } from "node:path";

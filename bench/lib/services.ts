@@ -1,0 +1,104 @@
+// The local services (scripts/services.sh) and helpers over them: databases, migrations, topics.
+
+import { Kafka, logLevel } from "kafkajs";
+import postgres from "postgres";
+import { migrate } from "../../src/adapters/store/postgres/migrate.ts";
+
+export const PG_BASE = process.env.BENCH_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432";
+export const KAFKA_BROKERS = (process.env.BENCH_KAFKA_BROKERS ?? "127.0.0.1:9092").split(",");
+export const REDIS_URL = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379";
+
+const DAY_MS = 86_400_000;
+
+export const dbUrl = (db: string): string => `${PG_BASE}/${db}`;
+
+/** A short unique suffix for topics, groups and databases of one run. */
+export const runId = (): string => `${Date.now().toString(36)}${process.pid.toString(36)}`;
+
+export const admin = () => postgres(dbUrl("postgres"), { max: 1, onnotice: () => {} });
+
+export const createDatabase = async (name: string): Promise<void> => {
+  const sql = admin();
+  try {
+    await sql.unsafe(`drop database if exists "${name}" with (force)`);
+    await sql.unsafe(`create database "${name}"`);
+  } finally {
+    await sql.end();
+  }
+};
+
+export const dropDatabase = async (name: string): Promise<void> => {
+  const sql = admin();
+  try {
+    await sql.unsafe(`drop database if exists "${name}" with (force)`);
+  } finally {
+    await sql.end();
+  }
+};
+
+export const databaseExists = async (name: string): Promise<boolean> => {
+  const sql = admin();
+  try {
+    const rows = await sql`select 1 from pg_database where datname = ${name}`;
+    return rows.length > 0;
+  } finally {
+    await sql.end();
+  }
+};
+
+/** The product's own migrations and daily partitions for the given event times (same DDL as the consumer makes). */
+export const migrateProductSchema = async (db: string, times: number[] = []): Promise<void> => {
+  const sql = postgres(dbUrl(db), {
+    max: 2,
+    onnotice: () => {},
+    connection: { search_path: "public", TimeZone: "UTC" },
+  });
+  try {
+    await migrate(sql, "public");
+    // Daily partitions named as the store names them (log_events_pYYYYMMDD), with the parent's indexes.
+    const days = new Set(times.map((t) => Math.floor(t / DAY_MS)));
+    const lo = Math.min(...days);
+    const hi = Math.max(...days);
+    for (let d = lo; d <= hi; d++) {
+      const from = new Date(d * DAY_MS).toISOString();
+      const to = new Date((d + 1) * DAY_MS).toISOString();
+      const name = `log_events_p${from.slice(0, 10).replaceAll("-", "")}`;
+      await sql.unsafe(
+        `create table if not exists "${name}" partition of log_events for values from ('${from}') to ('${to}')`,
+      );
+    }
+  } finally {
+    await sql.end();
+  }
+};
+
+export const kafka = () =>
+  new Kafka({ clientId: "logproc-bench", brokers: KAFKA_BROKERS, logLevel: logLevel.NOTHING });
+
+export const createTopic = async (topic: string, partitions = 6): Promise<void> => {
+  const a = kafka().admin();
+  await a.connect();
+  try {
+    await a.createTopics({
+      topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }],
+      waitForLeaders: true,
+    });
+  } finally {
+    await a.disconnect();
+  }
+};
+
+export const deleteTopics = async (topics: string[]): Promise<void> => {
+  const a = kafka().admin();
+  await a.connect();
+  try {
+    const existing = new Set(await a.listTopics());
+    // The product creates <topic>.dlq beside each topic it uses.
+    const gone = topics.flatMap((t) => [t, `${t}.dlq`]).filter((t) => existing.has(t));
+    if (gone.length) await a.deleteTopics({ topics: gone, timeout: 30_000 });
+  } catch {
+    // Best effort: a topic left behind costs disk, not correctness.
+  } finally {
+    await a.disconnect();
+  }
+};

@@ -1,0 +1,171 @@
+// e2e: sustained events/s through HTTP → Kafka → PostgreSQL, and freshness (accepted → found by
+// GET /logs/{id}) at 25, 50, 75 and 100 % of the measured maximum.
+
+import postgres from "postgres";
+import { type BenchOptions, ResultBuilder } from "../lib/context.ts";
+import { generateArray, inputOf } from "../lib/data.ts";
+import { paced } from "../lib/load.ts";
+import { startRole, waitFor } from "../lib/proc.ts";
+import { note, phase } from "../lib/progress.ts";
+import { figure } from "../lib/results.ts";
+import {
+  createDatabase,
+  createTopic,
+  dbUrl,
+  deleteTopics,
+  dropDatabase,
+  KAFKA_BROKERS,
+  runId,
+} from "../lib/services.ts";
+import { summarize } from "../lib/stats.ts";
+
+const BATCH = 1000;
+
+export const e2e = async (opts: BenchOptions) => {
+  const res = new ResultBuilder("e2e", opts);
+  const seconds = opts.tiny ? 2 : 15;
+  const distinct = opts.tiny ? 5 : 200;
+  Object.assign(res.params, { batchEvents: BATCH, phaseSeconds: seconds, saturationConcurrency: 4 });
+  const id = runId();
+  const topic = `bench_e2e_${id}`;
+  const db = `logproc_bench_e2e_${id}`;
+  await createTopic(topic, 6);
+  await createDatabase(db);
+  const kafkaEnv = {
+    KAFKA_BOOTSTRAP_SERVERS: KAFKA_BROKERS.join(","),
+    KAFKA_TOPIC: topic,
+    KAFKA_CONSUMER_GROUP: `bench_e2e_${id}`,
+  };
+  const producer = startRole("producer", kafkaEnv);
+  const consumer = startRole("consumer", { ...kafkaEnv, POSTGRES_URL: dbUrl(db) });
+  const gateway = startRole("gateway", {
+    POSTGRES_URL: dbUrl(db),
+    CACHE_TTL_MS: "0",
+    CACHE_LIVE_TTL_MS: "0",
+  });
+  const sql = postgres(dbUrl(db), { max: 1, onnotice: () => {} });
+  try {
+    const pr = `http://127.0.0.1:${producer.ports.producer}/producer/api/logs`;
+    const gw = `http://127.0.0.1:${gateway.ports.gateway}/gateway/api/query`;
+    await Promise.all([
+      waitFor(`${pr}/health`, 60_000, producer),
+      waitFor(`http://127.0.0.1:${consumer.ports.consumer}/actuator/health`, 60_000, consumer),
+      waitFor(`${gw}/health`, 60_000, gateway),
+    ]);
+    // Templates; each post gets fresh ids and the current time, so every event is new and fresh.
+    const templates = generateArray({ count: distinct * BATCH, seed: 61 }).map(inputOf);
+    let serial = 0;
+    const body = (i: number): { text: string; probe: string } => {
+      const now = Date.now();
+      const base = (i % distinct) * BATCH;
+      const prefix = `e2e-${id}-${serial++}-`;
+      const events = templates
+        .slice(base, base + BATCH)
+        .map((e, k) => ({ ...e, id: `${prefix}${k}`, timestamp: now }));
+      return { text: JSON.stringify(events), probe: `${prefix}${BATCH - 1}` };
+    };
+    let accepted = 0;
+    const post = async (b: { text: string }) => {
+      const r = await fetch(`${pr}/batch`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: b.text,
+      });
+      const j = (await r.json()) as { successCount?: number };
+      if (r.status !== 200) throw new Error(`batch answered ${r.status}: ${JSON.stringify(j).slice(0, 200)}`);
+      accepted += j.successCount ?? 0;
+    };
+    const stored = async (): Promise<number> =>
+      Number((await sql<{ seq: string }[]>`select seq from log_watermark`)[0]?.seq ?? 0);
+    const drain = async (label: string) => {
+      for (const until = Date.now() + 600_000; Date.now() < until; await Bun.sleep(100))
+        if ((await stored()) >= accepted) return;
+      throw new Error(`${label}: ${await stored()} of ${accepted} stored after 10 min`);
+    };
+
+    // 1. Saturation: the producer as fast as 4 clients push; the maximum is what is stored per second overall.
+    const sat = phase("e2e: saturation", seconds, "s");
+    const t0 = performance.now();
+    const before = await stored();
+    let stop = false;
+    const timer = setInterval(() => sat.tick(), 1000);
+    const timerStop = setTimeout(() => {
+      stop = true;
+    }, seconds * 1000);
+    let failures = 0;
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        while (!stop) await post(body(serial)).catch(() => failures++);
+      }),
+    );
+    clearInterval(timer);
+    clearTimeout(timerStop);
+    await drain("saturation");
+    sat.done();
+    const max = ((await stored()) - before) / ((performance.now() - t0) / 1000);
+    res.params.saturationFailures = failures;
+    res.figures.push(
+      figure({ name: "sustained maximum (accepted and stored)", unit: "events/s", value: max }),
+    );
+
+    // 2. Paced phases at 25–100 % of it, sampling freshness on a few probes per second.
+    for (const pct of [25, 50, 75, 100]) {
+      const rate = (max * pct) / 100 / BATCH;
+      const every = Math.max(1, Math.ceil(rate / 4));
+      const fresh: number[] = [];
+      const probes: Promise<void>[] = [];
+      const p = phase(
+        `e2e: ${pct} % (${Math.round(rate * BATCH)} ev/s)`,
+        Math.max(1, Math.round(rate * seconds)),
+        "batches",
+      );
+      const startStored = await stored();
+      const ts = performance.now();
+      const out = await paced(rate, seconds, async (i) => {
+        const b = body(serial);
+        await post(b);
+        p.tick();
+        if (i % every !== 0) return;
+        const acceptedAt = performance.now();
+        probes.push(
+          (async () => {
+            for (const until = Date.now() + 120_000; Date.now() < until; await Bun.sleep(20)) {
+              const r = await fetch(`${gw}/logs/${b.probe}`);
+              await r.text();
+              if (r.status === 200) {
+                fresh.push(performance.now() - acceptedAt);
+                return;
+              }
+            }
+          })(),
+        );
+      });
+      await Promise.all(probes);
+      await drain(`${pct} %`);
+      p.done();
+      const storedRate = ((await stored()) - startStored) / ((performance.now() - ts) / 1000);
+      const s = summarize(fresh);
+      res.figures.push(
+        figure({ name: `${pct} %: offered`, unit: "events/s", value: rate * BATCH }),
+        figure({ name: `${pct} %: stored`, unit: "events/s", value: storedRate }),
+        figure({ name: `${pct} %: freshness p50`, unit: "ms", value: s.p50, detail: { samples: s.n } }),
+        figure({ name: `${pct} %: freshness p99`, unit: "ms", value: s.p99, detail: { samples: s.n } }),
+        figure({ name: `${pct} %: request p99`, unit: "ms", value: summarize(out.latencies).p99 }),
+      );
+      if (out.failures) res.notes.push(`${pct} %: ${out.failures} batches refused (${out.firstError})`);
+    }
+    res.params.accepted = accepted;
+    res.params.stored = await stored();
+    res.params.countsMatch = res.params.accepted === res.params.stored;
+  } finally {
+    await sql.end();
+    for (const r of [producer, consumer, gateway]) res.rss(r.name, (await r.stop()).peakRssBytes);
+    await dropDatabase(db);
+    await deleteTopics([topic]);
+  }
+  res.notes.push(
+    "Freshness: from the producer's 200 answer to the first GET /logs/{id} (polled every 20 ms) that finds the event.",
+  );
+  note("e2e: done");
+  return res.build();
+};

@@ -1,0 +1,241 @@
+// With API keys configured, every data route the apps actually register refuses a missing or wrong key with 401.
+//
+// The routes are read from the Hono apps themselves (app.routes), not from a list in this file: a route added
+// later without the key check fails here. Health stays open; the browser UI's static files are open by design
+// (the page asks for the key and sends it with every query).
+
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import type { Hono } from "hono";
+import { MemoryCache } from "../../src/adapters/cache/memory.ts";
+import { createSqliteStore } from "../../src/adapters/store/sqlite.ts";
+import { loadConfig } from "../../src/config/load.ts";
+import { createConsumerApp } from "../../src/http/consumer-app.ts";
+import { silentLogger } from "../../src/observability/logger.ts";
+import { buildGatewayApp } from "../../src/roles/gateway.ts";
+import { buildProducerApp } from "../../src/roles/producer.ts";
+import { ScriptedPublisher, testMetrics } from "../helpers/bus-doubles.ts";
+
+setDefaultTimeout(60_000);
+
+const INGEST_KEYS = ["ingest-key-Alpha-7c1f", "ingest-key-Beta-90d2"];
+const QUERY_KEYS = ["query-key-Gamma-3e44", "query-key-Delta-5a6b"];
+const ENV = { INGEST_API_KEYS: INGEST_KEYS.join(","), QUERY_API_KEYS: QUERY_KEYS.join(",") };
+
+type Kind = "health" | "metrics" | "ui" | "data";
+
+/** What a route is by its path; anything not recognised is a data route and must take a key. */
+const kindOf = (path: string): Kind => {
+  if (/\/health$/.test(path)) return "health";
+  if (path === "/metrics" || path.endsWith("/prometheus")) return "metrics";
+  if (path === "/" || path === "/gateway/ui" || path.startsWith("/gateway/ui/")) return "ui";
+  return "data";
+};
+
+interface RouteInfo {
+  method: string;
+  path: string;
+  kind: Kind;
+}
+
+/** The app's own routes (middleware registered with app.use is not a route). */
+const routesOf = (app: Hono): RouteInfo[] => {
+  const seen = new Map<string, RouteInfo>();
+  for (const r of app.routes) {
+    if (r.method === "ALL" || r.path === "/*" || r.path === "*") continue;
+    seen.set(`${r.method} ${r.path}`, { method: r.method, path: r.path, kind: kindOf(r.path) });
+  }
+  return [...seen.values()];
+};
+
+const concrete = (path: string): string => path.replace(/:[A-Za-z_]+/g, "some-id");
+
+const EVENT = JSON.stringify({ level: "info", message: "must never be published", source: "auth-test" });
+
+const request = (app: Hono, r: RouteInfo, headers: Record<string, string>, body = EVENT) =>
+  app.request(concrete(r.path), {
+    method: r.method,
+    headers: { ...(r.method === "POST" ? { "content-type": "application/json" } : {}), ...headers },
+    ...(r.method === "POST" ? { body } : {}),
+  });
+
+const [ingestKey, otherIngestKey] = INGEST_KEYS as [string, string];
+const [queryKey] = QUERY_KEYS as [string];
+
+/** Every way of not presenting a right key, for a route whose right key is `key` (the other role's is `foreign`). */
+const wrongCredentials = (key: string, foreign: string): [string, Record<string, string>][] => [
+  ["no credentials", {}],
+  ["an empty bearer", { authorization: "Bearer " }],
+  ["a wrong bearer", { authorization: "Bearer not-a-key" }],
+  ["a wrong X-API-Key", { "x-api-key": "not-a-key" }],
+  ["the key as a prefix", { authorization: `Bearer ${key}x` }],
+  ["a prefix of the key", { authorization: `Bearer ${key.slice(0, -1)}` }],
+  ["the key in another case", { authorization: `Bearer ${key.toUpperCase()}` }],
+  ["the key without the Bearer scheme", { authorization: key }],
+  [
+    "the key as Basic credentials",
+    { authorization: `Basic ${Buffer.from(`user:${key}`).toString("base64")}` },
+  ],
+  ["two keys joined by a comma", { "x-api-key": `${key},${foreign}` }],
+  ["the other role's key", { authorization: `Bearer ${foreign}` }],
+  ["a wrong X-API-Key beside a right bearer", { "x-api-key": "not-a-key", authorization: `Bearer ${key}` }],
+  ["the key with a NUL appended", { "x-api-key": `${key}\u0000`.replace("\u0000", "%00") }],
+];
+
+/** Anything a test presents as a key: a refusal must not repeat any of it. */
+const PRESENTED = [...INGEST_KEYS, ...QUERY_KEYS, "not-a-key"];
+
+const expect401 = async (res: Response): Promise<void> => {
+  expect(res.status).toBe(401);
+  expect(res.headers.get("www-authenticate")).toContain("Bearer");
+  const text = await res.text();
+  const body = JSON.parse(text) as Record<string, unknown>;
+  expect(body).toMatchObject({
+    error: "unauthorized",
+    message: expect.any(String),
+    requestId: expect.any(String),
+  });
+  // A refusal never repeats what was presented (it may be someone's real key for another service).
+  for (const secret of PRESENTED) expect(text).not.toContain(secret);
+};
+
+describe("producer routes with INGEST_API_KEYS", () => {
+  let app: Hono;
+  const publisher = new ScriptedPublisher();
+  beforeAll(() => {
+    publisher.mode = "ok";
+    app = buildProducerApp(loadConfig(ENV), { publisher, metrics: testMetrics(), logger: silentLogger });
+  });
+
+  test("the app registers the ingest routes this test walks", () => {
+    const data = routesOf(app).filter((r) => r.kind === "data");
+    expect(data.map((r) => `${r.method} ${r.path}`).sort()).toEqual(
+      expect.arrayContaining([
+        "POST /producer/api/logs/batch",
+        "POST /producer/api/logs/ingest",
+        "POST /producer/api/logs/ingest/async",
+      ]),
+    );
+  });
+
+  test("every data route refuses a missing or wrong key with 401, and nothing reaches the bus", async () => {
+    for (const r of routesOf(app).filter((x) => x.kind === "data"))
+      for (const [what, headers] of wrongCredentials(ingestKey, queryKey)) {
+        const res = await request(app, r, headers);
+        if (res.status !== 401) throw new Error(`${r.method} ${r.path} with ${what}: ${res.status}`);
+        await expect401(res);
+      }
+    expect(publisher.calls).toBe(0);
+  });
+
+  test("the key is checked before the body is read: a gzip bomb or broken JSON without a key is a 401", async () => {
+    const bomb = Bun.gzipSync(new Uint8Array(32 * 1024 * 1024));
+    for (const r of routesOf(app).filter((x) => x.kind === "data")) {
+      const res = await app.request(concrete(r.path), {
+        method: "POST",
+        headers: { "content-type": "application/json", "content-encoding": "gzip" },
+        body: bomb,
+      });
+      expect(res.status).toBe(401);
+      expect((await request(app, r, {}, "{not json")).status).toBe(401);
+    }
+  });
+
+  test("each configured key is accepted, as a bearer token or in X-API-Key", async () => {
+    for (const r of routesOf(app).filter((x) => x.kind === "data"))
+      for (const headers of [
+        { authorization: `Bearer ${ingestKey}` },
+        { "x-api-key": otherIngestKey },
+      ] as Record<string, string>[]) {
+        const res = await request(app, r, headers, r.path.endsWith("/batch") ? `[${EVENT}]` : EVENT);
+        expect([200, 202]).toContain(res.status);
+      }
+  });
+
+  test("health stays open", async () => {
+    const health = routesOf(app).filter((r) => r.kind === "health");
+    expect(health.length).toBeGreaterThanOrEqual(2);
+    for (const r of health) expect((await request(app, r, {})).status).toBe(200);
+  });
+});
+
+describe("gateway routes with QUERY_API_KEYS", () => {
+  let app: Hono;
+  const store = createSqliteStore(":memory:");
+  const cache = new MemoryCache();
+  beforeAll(async () => {
+    await cache.start();
+    app = buildGatewayApp(loadConfig(ENV), {
+      reader: store.reader,
+      cache,
+      metrics: testMetrics(),
+      logger: silentLogger,
+    });
+  });
+  afterAll(async () => {
+    await cache.stop();
+    await store.reader.stop();
+    await store.writer.stop();
+  });
+
+  test("the app registers the query routes this test walks", () => {
+    const data = routesOf(app).filter((r) => r.kind === "data");
+    expect(data.map((r) => `${r.method} ${r.path}`).sort()).toEqual(
+      expect.arrayContaining([
+        "GET /gateway/api/query/logs",
+        "GET /gateway/api/query/logs/:id",
+        "GET /gateway/api/query/search",
+        "GET /gateway/api/query/stats",
+        "GET /gateway/api/query/tail",
+      ]),
+    );
+  });
+
+  test("every data route refuses a missing or wrong key with 401", async () => {
+    for (const r of routesOf(app).filter((x) => x.kind === "data"))
+      for (const [what, headers] of wrongCredentials(queryKey, ingestKey)) {
+        const res = await request(app, r, headers);
+        if (res.status !== 401) throw new Error(`${r.method} ${r.path} with ${what}: ${res.status}`);
+        await expect401(res);
+      }
+  });
+
+  test("the key is checked before the parameters: an invalid query without a key is a 401, not a 400", async () => {
+    for (const r of routesOf(app).filter((x) => x.kind === "data")) {
+      const res = await app.request(`${concrete(r.path)}?size=0&startTime=nonsense&query=`);
+      expect(res.status).toBe(401);
+    }
+  });
+
+  test("each configured key is accepted", async () => {
+    for (const r of routesOf(app).filter((x) => x.kind === "data" && !x.path.endsWith("/tail")))
+      for (const key of QUERY_KEYS) {
+        const path = r.path.endsWith("/search") ? `${r.path}?query=x` : concrete(r.path);
+        const res = await app.request(path, { headers: { authorization: `Bearer ${key}` } });
+        expect([200, 404]).toContain(res.status);
+        await res.body?.cancel();
+      }
+  });
+
+  test("health stays open, and the UI's static files need no key", async () => {
+    const open = routesOf(app).filter((r) => r.kind === "health" || r.kind === "ui");
+    expect(open.some((r) => r.kind === "health")).toBe(true);
+    for (const r of open) {
+      const res = await request(app, r, {});
+      expect(res.status).not.toBe(401);
+      expect(res.status).toBeLessThan(500);
+    }
+  });
+});
+
+describe("consumer routes", () => {
+  test("the consumer serves only health and metrics: it has no data route to protect", () => {
+    const app = createConsumerApp({
+      health: async () => ({ ok: true, components: {} }),
+      logger: silentLogger,
+      metrics: testMetrics(),
+      metricsExposure: { enabled: true },
+    });
+    const kinds = new Set(routesOf(app).map((r) => r.kind));
+    expect([...kinds].sort()).toEqual(["health", "metrics"]);
+  });
+});
