@@ -1,8 +1,10 @@
 // The consumer killed with kill -9 again and again while events flow: every event stored exactly once.
 
 import { afterEach, expect, setDefaultTimeout, test } from "bun:test";
-import { makeEvents, Scenario, waitUntil } from "../helpers/faults-harness.ts";
+import { makeEvents } from "../helpers/faults-events.ts";
+import { Scenario } from "../helpers/faults-harness.ts";
 import { report } from "../helpers/faults-load.ts";
+import { waitUntil } from "../helpers/faults-process.ts";
 
 // Each restart waits for the killed member's Kafka session (30 s) to expire before the group rebalances.
 setDefaultTimeout(420_000);

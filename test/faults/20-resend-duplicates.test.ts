@@ -1,8 +1,10 @@
 // Events stored once and sent again (same ids, other timestamps; via Kafka and via the producer) add nothing.
 
 import { afterEach, expect, setDefaultTimeout, test } from "bun:test";
-import { makeEvents, Scenario, waitUntil } from "../helpers/faults-harness.ts";
+import { makeEvents } from "../helpers/faults-events.ts";
+import { Scenario } from "../helpers/faults-harness.ts";
 import { report } from "../helpers/faults-load.ts";
+import { waitUntil } from "../helpers/faults-process.ts";
 
 setDefaultTimeout(180_000);
 

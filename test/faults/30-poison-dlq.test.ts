@@ -4,7 +4,8 @@ import { afterEach, expect, setDefaultTimeout, test } from "bun:test";
 import { dlqTopicOf } from "../../src/adapters/bus/kafka/topics.ts";
 import { encodeEvent } from "../../src/domain/wire.ts";
 import { readTopic } from "../contract/kafka-fixture.ts";
-import { makeEvents, Scenario } from "../helpers/faults-harness.ts";
+import { makeEvents } from "../helpers/faults-events.ts";
+import { Scenario } from "../helpers/faults-harness.ts";
 import { report } from "../helpers/faults-load.ts";
 
 setDefaultTimeout(180_000);

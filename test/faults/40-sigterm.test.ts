@@ -1,8 +1,9 @@
 // SIGTERM to each role under load: every process exits 0 within a bound, and nothing acknowledged is lost.
 
 import { afterEach, expect, setDefaultTimeout, test } from "bun:test";
-import { type LogprocProcess, Scenario, waitUntil } from "../helpers/faults-harness.ts";
+import { Scenario } from "../helpers/faults-harness.ts";
 import { ingestLoad, queryLoad, report } from "../helpers/faults-load.ts";
+import { type LogprocProcess, waitUntil } from "../helpers/faults-process.ts";
 
 setDefaultTimeout(240_000);
 

@@ -1,8 +1,10 @@
 // Two consumers in one group, one killed -9: the other takes over its partitions; nothing lost or doubled.
 
 import { afterEach, expect, setDefaultTimeout, test } from "bun:test";
-import { type LogprocProcess, makeEvents, Scenario, waitUntil } from "../helpers/faults-harness.ts";
+import { makeEvents } from "../helpers/faults-events.ts";
+import { Scenario } from "../helpers/faults-harness.ts";
 import { report } from "../helpers/faults-load.ts";
+import { type LogprocProcess, waitUntil } from "../helpers/faults-process.ts";
 
 // The survivor gets the partitions once the killed member's Kafka session (30 s) has expired.
 setDefaultTimeout(240_000);

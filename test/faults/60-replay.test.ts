@@ -1,8 +1,10 @@
 // Replay: --replay-from earliest rebuilds the read model from the topic into a schema of its own and exits 0.
 
 import { afterEach, expect, setDefaultTimeout, test } from "bun:test";
-import { LogprocProcess, makeEvents, Scenario } from "../helpers/faults-harness.ts";
+import { makeEvents } from "../helpers/faults-events.ts";
+import { Scenario } from "../helpers/faults-harness.ts";
 import { report } from "../helpers/faults-load.ts";
+import { LogprocProcess } from "../helpers/faults-process.ts";
 import { freePorts } from "../helpers/proc.ts";
 import { uniqueName } from "../helpers/services.ts";
 

@@ -4,8 +4,10 @@
 
 import { afterAll, afterEach, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { rmSync } from "node:fs";
-import { makeEvents, Scenario, services, waitUntil } from "../helpers/faults-harness.ts";
+import { makeEvents } from "../helpers/faults-events.ts";
+import { Scenario } from "../helpers/faults-harness.ts";
 import { report } from "../helpers/faults-load.ts";
+import { services, waitUntil } from "../helpers/faults-process.ts";
 import { freePort, tempDir } from "../helpers/proc.ts";
 
 setDefaultTimeout(180_000);

@@ -2,8 +2,9 @@
 // Stops the shared PostgreSQL for ~30 s: in the suite it runs after every test that only needs it up.
 
 import { afterEach, expect, setDefaultTimeout, test } from "bun:test";
-import { Scenario, services, waitUntil } from "../helpers/faults-harness.ts";
+import { Scenario } from "../helpers/faults-harness.ts";
 import { report } from "../helpers/faults-load.ts";
+import { services, waitUntil } from "../helpers/faults-process.ts";
 
 setDefaultTimeout(300_000);
 

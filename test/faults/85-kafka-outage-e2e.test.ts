@@ -3,8 +3,9 @@
 // Stops the shared broker: in the suite it runs after every test that only needs it up.
 
 import { afterAll, afterEach, expect, setDefaultTimeout, test } from "bun:test";
-import { type LogprocProcess, Scenario, services, waitUntil } from "../helpers/faults-harness.ts";
+import { Scenario } from "../helpers/faults-harness.ts";
 import { ingestLoad, report } from "../helpers/faults-load.ts";
+import { type LogprocProcess, services, waitUntil } from "../helpers/faults-process.ts";
 
 setDefaultTimeout(420_000);
 

@@ -1,11 +1,10 @@
 // Fault-test scenarios: a topic, consumer group and PostgreSQL database of the test's own, and events to fill them.
 
-import { Kafka, logLevel, Partitioners, type RecordMetadata } from "kafkajs";
+import { Kafka, logLevel } from "kafkajs";
 import postgres from "postgres";
-import { uuidv7 } from "uuidv7";
 import { dlqTopicOf, ensureTopics } from "../../src/adapters/bus/kafka/topics.ts";
 import type { LogEvent } from "../../src/domain/log-event.ts";
-import { encodeEvent } from "../../src/domain/wire.ts";
+import { produceEvents, produceRaw, streamEvents } from "./faults-events.ts";
 import { killAll, LogprocProcess, waitUntil } from "./faults-process.ts";
 import { freePorts, type Ports, portEnv } from "./proc.ts";
 import { TEST_KAFKA_BROKERS, TEST_POSTGRES_URL, uniqueName } from "./services.ts";
@@ -173,82 +172,19 @@ export class Scenario {
   }
 
   /** Publishes events in the wire format straight to the topic (keyed by source, like the producer). */
-  async produce(events: LogEvent[], opts: { chunk?: number; concurrency?: number } = {}): Promise<void> {
-    const producer = this.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
-    await producer.connect();
-    try {
-      const chunk = opts.chunk ?? 2000;
-      const chunks: LogEvent[][] = [];
-      for (let i = 0; i < events.length; i += chunk) chunks.push(events.slice(i, i + chunk));
-      const worker = async () => {
-        for (let c = chunks.shift(); c; c = chunks.shift())
-          await producer.send({
-            topic: this.topic,
-            acks: -1,
-            messages: c.map((e) => ({ key: e.source, value: encodeEvent(e) })),
-          });
-      };
-      await Promise.all(Array.from({ length: opts.concurrency ?? 3 }, worker));
-    } finally {
-      await producer.disconnect();
-    }
+  produce(events: LogEvent[], opts: { chunk?: number; concurrency?: number } = {}): Promise<void> {
+    return produceEvents(this.kafka, this.topic, events, opts);
   }
 
-  /**
-   * A steady flow of makeEvents-style events (seq from 0 up) straight into the topic until stop(), which
-   * resolves with how many the broker acknowledged (acks=all). A send that fails stops the flow: it is a test bug.
-   */
+  /** A steady flow of events (seq from 0 up) into the topic until stop(), which says how many were acked. */
   stream(prefix: string, perTick = 500, everyMs = 250): { stop(): Promise<number> } {
-    const producer = this.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
-    let stopped = false;
-    let sent = 0;
-    const run = (async () => {
-      await producer.connect();
-      try {
-        while (!stopped) {
-          const events = makeEvents(perTick, prefix, 8, sent);
-          await producer.send({
-            topic: this.topic,
-            acks: -1,
-            messages: events.map((e) => ({ key: e.source, value: encodeEvent(e) })),
-          });
-          sent += perTick;
-          await Bun.sleep(everyMs);
-        }
-      } finally {
-        await producer.disconnect();
-      }
-    })();
-    run.catch(() => {}); // reported by stop()
-    return {
-      stop: async () => {
-        stopped = true;
-        await run;
-        return sent;
-      },
-    };
+    return streamEvents(this.kafka, this.topic, prefix, perTick, everyMs);
   }
 
   /** Raw messages to one partition, in order; returns the offsets they got. */
-  async produceRaw(partition: number, values: (string | Buffer)[]): Promise<string[]> {
-    const producer = this.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
-    await producer.connect();
-    try {
-      const offsets: string[] = [];
-      for (const value of values) {
-        const [meta] = (await producer.send({
-          topic: this.topic,
-          acks: -1,
-          messages: [{ key: "poison", value, partition }],
-        })) as RecordMetadata[];
-        offsets.push(meta?.baseOffset ?? "?");
-      }
-      return offsets;
-    } finally {
-      await producer.disconnect();
-    }
+  produceRaw(partition: number, values: (string | Buffer)[]): Promise<string[]> {
+    return produceRaw(this.kafka, this.topic, partition, values);
   }
-
   /** Kills what still runs, drops the database and the topics. */
   async cleanup(): Promise<void> {
     await killAll();
@@ -269,21 +205,3 @@ export class Scenario {
     }
   }
 }
-
-const LEVELS = ["INFO", "WARN", "ERROR", "DEBUG"] as const;
-
-/** Events with unique ids and a `seq` in metadata (0..n-1), so every one can be accounted for. */
-export const makeEvents = (n: number, prefix = "fault", sources = 8, from = 0): LogEvent[] => {
-  const now = Date.now();
-  return Array.from({ length: n }, (_, k) => {
-    const i = from + k;
-    return {
-      id: uuidv7(),
-      level: LEVELS[i % LEVELS.length] ?? "INFO",
-      message: `${prefix} event ${i} word${i % 50}`,
-      source: `${prefix}-src-${i % sources}`,
-      timestamp: now - (n - k),
-      metadata: { seq: i },
-    };
-  });
-};

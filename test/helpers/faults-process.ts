@@ -138,4 +138,3 @@ export const killAll = async (): Promise<void> => {
   await Promise.all([...running].map((p) => p.kill9()));
 };
 
-export const tails = (): string => [...running].map((p) => p.tail()).join("\n");

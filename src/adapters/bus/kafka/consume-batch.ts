@@ -100,7 +100,13 @@ export const consumeBatch = async (
     } catch (error) {
       if (error instanceof HandlerFailure) await backOff(error.retryInMs, payload, src);
       // Stopping: keep kafkajs from fetching these records again until the consumer is gone.
-      else payload.pause();
+      else if (src.signal.aborted) payload.pause();
+      else {
+        // Anything else (a heartbeat or commit refused mid-rebalance, a merger interrupted): never park the
+        // partition, or it would stall for good; wait a little and let kafkajs fetch the records again.
+        src.logger.warn("batch interrupted; it will be fetched again", { error: errorMessage(error), partition });
+        await backOff(1000, payload, src);
+      }
       return;
     }
     const last = slice[slice.length - 1];
