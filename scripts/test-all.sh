@@ -71,7 +71,7 @@ echo "== tests"
 groups=(unit contract integration e2e deploy ui hostile security bench faults)
 for g in "${groups[@]}"; do
   [ -d "test/$g" ] || continue
-  files=$(find "test/$g" -name '*.test.ts' | sort)
+  files=$(find "./test/$g" -name '*.test.ts' | sort)
   [ -n "$files" ] || continue
   # shellcheck disable=SC2086
   bun_group "$g" $files

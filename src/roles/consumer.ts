@@ -3,12 +3,12 @@
 import type { Config } from "../config/load.ts";
 import { createConsumerApp } from "../http/consumer-app.ts";
 import { apiKeyAuth } from "../http/middleware.ts";
-import { remoteAddress } from "./remote.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import type { LogSubscriber } from "../ports/log-bus.ts";
 import type { LogWriter } from "../ports/log-store.ts";
 import { createPersister } from "../services/persist.ts";
+import { remoteAddress } from "./remote.ts";
 import { serve } from "./serve.ts";
 
 export interface ConsumerParts {

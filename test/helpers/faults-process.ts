@@ -137,4 +137,3 @@ export class LogprocProcess {
 export const killAll = async (): Promise<void> => {
   await Promise.all([...running].map((p) => p.kill9()));
 };
-

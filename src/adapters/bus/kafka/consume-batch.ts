@@ -104,7 +104,10 @@ export const consumeBatch = async (
       else {
         // Anything else (a heartbeat or commit refused mid-rebalance, a merger interrupted): never park the
         // partition, or it would stall for good; wait a little and let kafkajs fetch the records again.
-        src.logger.warn("batch interrupted; it will be fetched again", { error: errorMessage(error), partition });
+        src.logger.warn("batch interrupted; it will be fetched again", {
+          error: errorMessage(error),
+          partition,
+        });
         await backOff(1000, payload, src);
       }
       return;

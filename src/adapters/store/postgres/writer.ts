@@ -174,6 +174,31 @@ const body = async (
   return { inserted, duplicates: batch.events.length - inserted };
 };
 
+const RESERVE_TIMEOUT_MS = 10_000;
+
+/**
+ * postgres.js can strand a reserve() that was queued while the pool's connection was reconnecting: the
+ * promise never settles (porsager/postgres#1195). Bounded here; the caller then replaces the pool.
+ */
+const reserveWithin = async (pool: Sql, ms: number): Promise<Reserved> => {
+  const reserving = pool.reserve();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no write connection within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([reserving, expired]);
+  } catch (error) {
+    reserving.then(
+      (late) => late.release(),
+      () => {},
+    );
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+};
+
 export const createWriter = (deps: WriterDeps) => {
   const write = async (batch: WriteBatch): Promise<WriteResult> => {
     const metadata = prepare(batch);
@@ -181,7 +206,13 @@ export const createWriter = (deps: WriterDeps) => {
     if (batch.events.length)
       await deps.ensurePartitions(new Set(batch.events.map((s) => dayOf(s.event.timestamp))));
     const pool = deps.pool();
-    const tx = await pool.reserve();
+    let tx: Reserved;
+    try {
+      tx = await reserveWithin(pool, RESERVE_TIMEOUT_MS);
+    } catch (error) {
+      await deps.discard(pool).catch(() => {});
+      throw classify(error);
+    }
     let reusable = true;
     try {
       await tx`begin`;
