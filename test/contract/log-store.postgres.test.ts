@@ -1,23 +1,12 @@
 // Runs the store contract against PostgreSQL: every test in a schema of its own, dropped afterwards.
 
 import { createPostgresStore } from "../../src/adapters/store/postgres/store.ts";
-import type { PostgresConfig } from "../../src/config/load.ts";
-import { TEST_POSTGRES_URL, uniqueName } from "../helpers/services.ts";
+import { testPostgresConfig, uniqueName } from "../helpers/services.ts";
 import { logStoreContract } from "./log-store.contract.ts";
-
-const testPostgresConfig: PostgresConfig = {
-  url: TEST_POSTGRES_URL,
-  readUrl: TEST_POSTGRES_URL,
-  username: undefined,
-  password: undefined,
-  ssl: "disable",
-  sslCa: undefined,
-  poolSize: 4,
-};
 
 logStoreContract("postgres", async () => {
   const schema = uniqueName("t");
-  const store = createPostgresStore(testPostgresConfig, { schema });
+  const store = createPostgresStore(testPostgresConfig(), { schema });
   await store.writer.start();
   await store.reader.start();
   return {

@@ -6,21 +6,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sslOption } from "../../src/adapters/store/postgres/connect.ts";
 import { createPostgresStore, type PostgresStore } from "../../src/adapters/store/postgres/store.ts";
-import type { PostgresConfig } from "../../src/config/load.ts";
-import { TEST_POSTGRES_URL, uniqueName } from "../helpers/services.ts";
+import { TEST_POSTGRES_URL, testPostgresConfig, uniqueName } from "../helpers/services.ts";
 
 // bunfig.toml's [test] timeout is not applied by Bun 1.4.5; these suites talk to a real PostgreSQL.
 setDefaultTimeout(120_000);
 
-const cfg: PostgresConfig = {
-  url: TEST_POSTGRES_URL,
-  readUrl: TEST_POSTGRES_URL,
-  username: undefined,
-  password: undefined,
-  ssl: "disable",
-  sslCa: undefined,
-  poolSize: 2,
-};
+const cfg = testPostgresConfig(2);
 
 /** The same server under another URL: a stand-in for a read replica. */
 const otherUrl = (() => {

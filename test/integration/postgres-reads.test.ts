@@ -3,24 +3,15 @@
 import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from "bun:test";
 import fc from "fast-check";
 import { createPostgresStore } from "../../src/adapters/store/postgres/store.ts";
-import type { PostgresConfig } from "../../src/config/load.ts";
 import { LEVELS, type Level } from "../../src/domain/level.ts";
 import type { LogEvent } from "../../src/domain/log-event.ts";
 import type { LogQuery } from "../../src/domain/query.ts";
-import { TEST_POSTGRES_URL, uniqueName } from "../helpers/services.ts";
+import { testPostgresConfig, uniqueName } from "../helpers/services.ts";
 
 // bunfig.toml's [test] timeout is not applied by Bun 1.4.5; these suites talk to a real PostgreSQL.
 setDefaultTimeout(120_000);
 
-const cfg: PostgresConfig = {
-  url: TEST_POSTGRES_URL,
-  readUrl: TEST_POSTGRES_URL,
-  username: undefined,
-  password: undefined,
-  ssl: "disable",
-  sslCa: undefined,
-  poolSize: 4,
-};
+const cfg = testPostgresConfig();
 
 const HOUR = 3_600_000;
 const END = Math.floor(Date.now() / HOUR) * HOUR - HOUR;

@@ -4,23 +4,14 @@ import { afterEach, describe, expect, it, setDefaultTimeout } from "bun:test";
 import { MIGRATIONS, migrate } from "../../src/adapters/store/postgres/migrate.ts";
 import { DAY_MS, partitionName } from "../../src/adapters/store/postgres/partitions.ts";
 import { createPostgresStore, type PostgresStore } from "../../src/adapters/store/postgres/store.ts";
-import type { PostgresConfig } from "../../src/config/load.ts";
 import type { LogEvent } from "../../src/domain/log-event.ts";
 import type { WriteBatch } from "../../src/ports/log-store.ts";
-import { TEST_POSTGRES_URL, uniqueName } from "../helpers/services.ts";
+import { testPostgresConfig, uniqueName } from "../helpers/services.ts";
 
 // bunfig.toml's [test] timeout is not applied by Bun 1.4.5; these suites talk to a real PostgreSQL.
 setDefaultTimeout(120_000);
 
-const cfg: PostgresConfig = {
-  url: TEST_POSTGRES_URL,
-  readUrl: TEST_POSTGRES_URL,
-  username: undefined,
-  password: undefined,
-  ssl: "disable",
-  sslCa: undefined,
-  poolSize: 4,
-};
+const cfg = testPostgresConfig();
 
 const stores: PostgresStore[] = [];
 const schemas: string[] = [];

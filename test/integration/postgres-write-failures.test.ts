@@ -2,27 +2,18 @@
 
 import { afterEach, beforeEach, describe, expect, it, setDefaultTimeout } from "bun:test";
 import { createPostgresStore, type PostgresStore } from "../../src/adapters/store/postgres/store.ts";
-import type { PostgresConfig } from "../../src/config/load.ts";
 import { UnstorableError } from "../../src/domain/errors.ts";
 import type { LogEvent } from "../../src/domain/log-event.ts";
 import { encodeEvent } from "../../src/domain/wire.ts";
 import type { BusRecord, DeadLetter } from "../../src/ports/log-bus.ts";
 import type { WriteBatch } from "../../src/ports/log-store.ts";
 import { createPersister } from "../../src/services/persist.ts";
-import { TEST_POSTGRES_URL, uniqueName } from "../helpers/services.ts";
+import { testPostgresConfig, uniqueName } from "../helpers/services.ts";
 
 // bunfig.toml's [test] timeout is not applied by Bun 1.4.5; these suites talk to a real PostgreSQL.
 setDefaultTimeout(120_000);
 
-const cfg: PostgresConfig = {
-  url: TEST_POSTGRES_URL,
-  readUrl: TEST_POSTGRES_URL,
-  username: undefined,
-  password: undefined,
-  ssl: "disable",
-  sslCa: undefined,
-  poolSize: 4,
-};
+const cfg = testPostgresConfig();
 
 const now = Date.now();
 const YEAR_10000 = Date.UTC(10000, 0, 1);

@@ -9,6 +9,7 @@ import { decodeEvent } from "../../src/domain/wire.ts";
 import { silentLogger } from "../../src/observability/logger.ts";
 import { createMetrics, Registry } from "../../src/observability/metrics.ts";
 import { buildProducerApp } from "../../src/roles/producer.ts";
+import { deleteTopics } from "../contract/kafka-fixture.ts";
 import {
   API,
   type Cleanup,
@@ -69,18 +70,6 @@ const readTopic = async (topic: string, count: number): Promise<KafkaMessage[]> 
     return messages;
   } finally {
     await consumer.disconnect();
-  }
-};
-
-const deleteTopics = async (topics: string[]): Promise<void> => {
-  const admin = tools.admin();
-  await admin.connect();
-  try {
-    const existing = new Set(await admin.listTopics());
-    const present = topics.filter((t) => existing.has(t));
-    if (present.length > 0) await admin.deleteTopics({ topics: present, timeout: 10_000 });
-  } finally {
-    await admin.disconnect();
   }
 };
 
