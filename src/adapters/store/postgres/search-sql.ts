@@ -67,6 +67,13 @@ export const walk = async (
   };
 };
 
+/**
+ * Plans of this transaction are made for the actual values, every time. A cached generic plan cannot know
+ * how selective a tsquery parameter is: after a few runs it swapped the text index of the count for a
+ * scan of the time index that reads the whole window (10 ms became 160 ms).
+ */
+export const useCustomPlans = (tx: Tx) => tx`select set_config('plan_cache_mode', 'force_custom_plan', true)`;
+
 /** Plans that follow: bitmap scans only, so the text index drives probes and counts (see search.ts). */
 export const useBitmapPlans = (tx: Tx, on: boolean) => {
   const v = on ? "off" : "on";
@@ -109,11 +116,23 @@ export const countMatches = async (
   return Number(row?.n ?? 0);
 };
 
-/** Prefilter matches among the newest `rows` rows of the window (for queries the index cannot narrow). */
-export const countNewest = async (tx: Tx, q: LogQuery, tsq: string | undefined, rows: number) => {
-  const [row] = await tx<{ n: string; walked: string }[]>`
-    select count(*) filter (where ${match(tx, tsq)}) as n, count(*) as walked from (
-      select tsv from log_events where ${filterSql(tx, q)} order by ts desc, id desc limit ${rows}
+/**
+ * Prefilter matches (and candidates) among the newest `rows` rows of the window after `pos`: for queries the
+ * index cannot narrow, and to grow a walk's sample without fetching its rows.
+ */
+export const countNewest = async (
+  tx: Tx,
+  q: LogQuery,
+  tsq: string | undefined,
+  cand: string | undefined,
+  pos: Position | undefined,
+  rows: number,
+) => {
+  const [row] = await tx<{ n: string; c: string; walked: string }[]>`
+    select count(*) filter (where ${match(tx, tsq)}) as n, count(*) filter (where ${match(tx, cand)}) as c,
+      count(*) as walked from (
+      select tsv from log_events where ${filterSql(tx, q)} ${afterSql(tx, pos)}
+      order by ts desc, id desc limit ${rows}
     ) w`;
-  return { n: Number(row?.n ?? 0), walked: Number(row?.walked ?? 0) };
+  return { n: Number(row?.n ?? 0), candidates: Number(row?.c ?? 0), walked: Number(row?.walked ?? 0) };
 };

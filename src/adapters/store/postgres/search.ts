@@ -1,28 +1,27 @@
 // Full-text search: a bounded newest-first walk serves common terms, time-sliced index probes serve rare ones.
 //
 // No single plan serves both (LIMITS.md): the text index is slow for a common word (every match is fetched
-// and sorted), the time walk is slow for a rare one (it reads the whole window). So: first walk the newest
-// walkRows rows of the window; a common term fills the page there. Otherwise probe the rest of the window
-// through the text index in time slices, newest first, each slice four times wider than the last; a slice
-// holding more than probeCap matches is halved instead (the term is common there after all). Every query
-// is bounded by rows read or matches fetched, and matchTerms is the exact final filter.
+// and sorted), the time walk is slow for a rare one (it reads the whole window). So: first walk a few
+// thousand of the newest rows of the window; a common term fills the page there. The hits of that walk say
+// how many more rows a walk would need: if they fit in the walk budget, walk on; otherwise probe the rest of
+// the window through the text index in time slices, newest first, the first one sized to hold about a page
+// at the rate the walk saw, each next one four times wider; a slice holding more than probeCap matches is
+// halved instead (the term is common there after all). Every query is bounded by rows read or matches
+// fetched, and matchTerms is the exact final filter.
 
-import {
-  EXACT_TOTAL_BOUND,
-  type LogPage,
-  type LogQuery,
-  type PageItem,
-  type SearchQuery,
-} from "../../../domain/query.ts";
+import type { LogPage, LogQuery, PageItem, SearchQuery } from "../../../domain/query.ts";
 import { hasPositiveTerms, matchTerms } from "../../../domain/search-syntax.ts";
 import type { Sql } from "./connect.ts";
 import { rollupCount } from "./rollup.ts";
 import { type EventRow, type Position, toEvent } from "./rows.ts";
-import { countMatches, countNewest, probe, useBitmapPlans, walk } from "./search-sql.ts";
+import { countMatches, countNewest, probe, useBitmapPlans, useCustomPlans, walk } from "./search-sql.ts";
+import { searchTotal } from "./search-total.ts";
 import { candidateQuery, prefilterQuery } from "./tsv.ts";
 
 export interface SearchTuning {
-  /** Rows one walk examines. */
+  /** Rows the first walk examines (at least two pages): a common term fills its page within them. */
+  firstWalkRows: number;
+  /** Rows the walks of one search examine at most before it turns to the text index. */
   walkRows: number;
   /** Matches one probe may fetch before its slice counts as dense. */
   probeCap: number;
@@ -30,11 +29,14 @@ export interface SearchTuning {
   maxWalked: number;
 }
 
-export const DEFAULT_SEARCH_TUNING: SearchTuning = { walkRows: 20_000, probeCap: 5_000, maxWalked: 200_000 };
+export const DEFAULT_SEARCH_TUNING: SearchTuning = {
+  firstWalkRows: 2_000,
+  walkRows: 20_000,
+  probeCap: 5_000,
+  maxWalked: 200_000,
+};
 
 const MIN_SLICE_MS = 1_000;
-/** An exact count rechecks every index candidate: past this many (estimated), estimate instead. */
-const COUNT_CANDIDATES = 50_000;
 const MAX_ROUNDS = 64;
 
 export const createSearch =
@@ -51,10 +53,12 @@ export const createSearch =
     const positive = hasPositiveTerms(terms);
     const skip = q.cursor ? 0 : q.page * q.size;
     const need = skip + q.size + 1;
-    const walkRows = Math.max(tuning.walkRows, 2 * need);
+    const walkBudget = Math.max(tuning.walkRows, 2 * need);
+    const firstWalk = Math.min(walkBudget, Math.max(tuning.firstWalkRows, 2 * need));
     const cap = Math.max(tuning.probeCap, 2 * need);
 
     return sql.begin("read only", async (tx) => {
+      await useCustomPlans(tx);
       const found: PageItem[] = [];
       const accept = (rows: EventRow[]) => {
         for (const r of rows) {
@@ -71,8 +75,10 @@ export const createSearch =
       let probing = false;
       let bitmap = false;
       let width = 0;
-      let walked = 0;
-      let density: { passed: number; candidates: number } | undefined;
+      // What the walks saw, newest rows first: rows examined, prefilter hits, candidates, and since when.
+      const seen = { walked: 0, hits: 0, candidates: 0, firstTs: undefined as number | undefined };
+      // True once a walk ended full or filled: its rows are then a sample of the window's density.
+      let sampled = false;
       const plans = async (wantBitmap: boolean) => {
         if (bitmap !== wantBitmap) await useBitmapPlans(tx, wantBitmap);
         bitmap = wantBitmap;
@@ -81,20 +87,34 @@ export const createSearch =
       for (let round = 0; round < MAX_ROUNDS && !covered && found.length < need; round++) {
         const want = need - found.length;
         if (!probing) {
-          if (walked >= maxWalked) break;
+          if (seen.walked >= maxWalked) break;
           await plans(false);
-          const w = await walk(tx, q, tsq, cand, pos, walkRows, want);
-          walked += w.walked;
+          // The first walk is short; the next takes the rest of the budget (it stops once the page is full).
+          const left = positive ? walkBudget - seen.walked : 0;
+          const next = seen.walked === 0 ? firstWalk : left > 0 ? left : tuning.walkRows;
+          const rows = Math.min(maxWalked - seen.walked, next);
+          const w = await walk(tx, q, tsq, cand, pos, rows, want);
+          seen.walked += w.walked;
+          seen.hits += w.hits.length;
+          seen.candidates += w.candidates;
+          seen.firstTs ??= w.firstTs;
           accept(w.hits);
-          if (density === undefined && w.walked > 0 && (w.full || w.hits.length === want))
-            density = { passed: w.hits.length / w.walked, candidates: w.candidates / w.walked };
+          if (w.full || w.hits.length === want) sampled = true;
           if (w.hits.length === want) pos = lastOf(w.hits);
           else if (!w.full || !w.last) covered = true;
           else {
             pos = w.last;
-            if (positive) {
+            // Rows still to walk at the rate seen so far (a walk without hits counts as one).
+            const more = ((need - found.length) * seen.walked) / Math.max(seen.hits, 1);
+            if (positive && seen.walked + more > walkBudget) {
               probing = true;
-              width = Math.max(MIN_SLICE_MS, (w.firstTs ?? w.last.ts) - w.last.ts);
+              // A slice expected to hold a few pages at the rate the walks saw (that rate is an upper bound:
+              // one more hit than seen), so that a rare term fills its page in one or two probes.
+              const span = Math.max(MIN_SLICE_MS, (seen.firstTs ?? pos.ts) - pos.ts);
+              width = Math.max(
+                MIN_SLICE_MS,
+                Math.round((span * 4 * (need - found.length)) / (seen.hits + 1)),
+              );
             }
           }
         } else {
@@ -122,31 +142,32 @@ export const createSearch =
       const items = found.slice(skip, skip + q.size);
       const hasMore = found.length > skip + q.size || (!complete && items.length > 0);
       if (covered && !q.cursor) return { items, total: found.length, totalExact: true, hasMore };
-
-      // Totals: estimated from the walk's densities and the rollup when a count would be large (past the
-      // bound) or costly (every index candidate is rechecked); otherwise counted up to the bound.
-      if (positive) {
-        let estimate = 0;
-        if (density) {
-          const rows = await rollupCount(tx, q);
-          estimate = Math.max(Math.round(density.passed * rows), found.length);
-          if (estimate > 2 * EXACT_TOTAL_BOUND || density.candidates * rows > COUNT_CANDIDATES)
-            return { items, total: estimate, totalExact: false, hasMore };
-        }
-        await plans(true);
-        const n = await countMatches(tx, q, tsq, EXACT_TOTAL_BOUND);
-        if (n <= EXACT_TOTAL_BOUND) return { items, total: n, totalExact: true, hasMore };
-        return { items, total: Math.max(n, estimate), totalExact: false, hasMore };
-      }
-      // Exclusions only: every row is a candidate, so the walk's density is the estimate when it has one.
-      if (density) {
-        const estimate = Math.max(Math.round(density.passed * (await rollupCount(tx, q))), found.length);
-        if (estimate > 2 * EXACT_TOTAL_BOUND) return { items, total: estimate, totalExact: false, hasMore };
-      }
-      await plans(false);
-      const c = await countNewest(tx, q, tsq, maxWalked);
-      if (c.walked < maxWalked) return { items, total: c.n, totalExact: true, hasMore };
-      const scaled = c.walked ? Math.round((c.n / c.walked) * (await rollupCount(tx, q))) : 0;
-      return { items, total: Math.max(c.n, scaled), totalExact: false, hasMore };
+      const total = await searchTotal({
+        positive,
+        found: found.length,
+        sample: sampled ? seen : undefined,
+        rows: () => rollupCount(tx, q),
+        // The sample grows from where the walks stopped, only while they are what moved the position last.
+        ...(probing || covered
+          ? {}
+          : {
+              extend: async (rows: number) => {
+                await plans(false);
+                const c = await countNewest(tx, q, tsq, cand, pos, rows);
+                return { walked: c.walked, hits: c.n, candidates: c.candidates };
+              },
+            }),
+        extendRows: Math.max(0, Math.min(walkBudget, maxWalked - seen.walked)),
+        countMatches: async (bound) => {
+          await plans(true);
+          return countMatches(tx, q, tsq, bound);
+        },
+        countNewest: async (rows) => {
+          await plans(false);
+          return countNewest(tx, q, tsq, cand, undefined, rows);
+        },
+        maxWalked,
+      });
+      return { items, ...total, hasMore };
     });
   };
