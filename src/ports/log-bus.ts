@@ -46,8 +46,15 @@ export interface DeadLetter {
 /**
  * Handles one batch; when it resolves the batch's records count as processed and their offsets may be
  * committed. When it rejects, the same records are delivered again (after the subscriber's backoff).
+ *
+ * A subscriber that already holds the next batch while the current one is being handled may pass it to
+ * `prepare` (the same object it will hand to the handler later), so the handler's CPU work on it (decoding,
+ * encoding) runs while the current batch waits on I/O. Preparing has no effect that outlives the process.
  */
-export type BatchHandler = (batch: BusBatch) => Promise<void>;
+export interface BatchHandler {
+  (batch: BusBatch): Promise<void>;
+  prepare?: (batch: BusBatch) => void;
+}
 
 export interface LogSubscriber extends Lifecycle {
   /** Starts delivering batches to the handler; resolves once consumption is running. */

@@ -26,9 +26,25 @@ export interface WriteResult {
   duplicates: number;
 }
 
+/** An event the writer can never store (prepare() found it), with the reason. */
+export interface Unstorable {
+  index: number;
+  error: string;
+}
+
 export interface LogWriter extends Lifecycle {
   /** Stores the batch and advances the offsets in one transaction; a retried batch adds nothing. */
   write(batch: WriteBatch): Promise<WriteResult>;
+  /**
+   * Optional work ahead of write(): checks and encodes these events (kept by the writer for the write() that
+   * gets them) and returns those it can never store. Pure CPU, no I/O; write() works without it.
+   */
+  prepare?(events: readonly SourcedEvent[]): Unstorable[];
+  /**
+   * Optional: the batch that write() will most likely get next (the same events array), announced while the
+   * current write is in flight so the writer can start on it early. A write() of anything else undoes it.
+   */
+  stage?(batch: WriteBatch): void;
   /** Next offset to read per partition, as last committed by write() for this group and topic. */
   committedOffsets(group: string, topic: string): Promise<Map<number, string>>;
   health(): Promise<Health>;

@@ -48,15 +48,18 @@ export const startConsumer = async (config: Config, parts: ConsumerParts): Promi
       freshness: (s) => metrics?.freshness.observe(Math.max(0, s)),
     },
   });
-  const handler = async (batch: Parameters<typeof persist>[0]) => {
-    try {
-      await persist(batch);
-    } catch (error) {
-      metrics?.consumptionErrors.inc({ reason: "store" });
-      logger.warn("batch not stored; it will be retried", { error, records: batch.records.length });
-      throw error;
-    }
-  };
+  const handler = Object.assign(
+    async (batch: Parameters<typeof persist>[0]) => {
+      try {
+        await persist(batch);
+      } catch (error) {
+        metrics?.consumptionErrors.inc({ reason: "store" });
+        logger.warn("batch not stored; it will be retried", { error, records: batch.records.length });
+        throw error;
+      }
+    },
+    { prepare: persist.prepare },
+  );
   await subscriber.run(handler);
 
   const lagTimer = setInterval(() => {

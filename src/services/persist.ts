@@ -29,8 +29,18 @@ const nextOffsetsOf = (records: BusRecord[]): Map<number, string> => {
   return next;
 };
 
+/** Records decoded per step when a batch is prepared ahead of its turn. */
+const PREPARE_SLICE = 128;
+
+interface Prepared {
+  events: SourcedEvent[];
+  letters: DeadLetter[];
+}
+
 export const createPersister = (deps: PersistDeps) => {
   const { writer, subscriber, group, observer } = deps;
+  // The record each decoded event came from: a letter for an event the store refuses carries its original bytes.
+  const origin = new WeakMap<SourcedEvent, BusRecord>();
 
   const writeIsolating = async (
     topic: string,
@@ -43,7 +53,7 @@ export const createPersister = (deps: PersistDeps) => {
       if (!(error instanceof UnstorableError)) throw error;
       if (events.length === 1) {
         const only = events[0] as SourcedEvent;
-        const record: BusRecord = {
+        const record: BusRecord = origin.get(only) ?? {
           partition: only.partition,
           offset: only.offset,
           key: only.event.source,
@@ -63,18 +73,51 @@ export const createPersister = (deps: PersistDeps) => {
     }
   };
 
-  return async (batch: BusBatch): Promise<void> => {
+  /** Decodes the records and lets the writer check and encode the events; poison records become letters. */
+  const decode = async (batch: BusBatch, sliced: boolean): Promise<Prepared> => {
+    const events: SourcedEvent[] = [];
+    const letters: DeadLetter[] = [];
+    for (let from = 0; from < batch.records.length; from += PREPARE_SLICE) {
+      // Ahead of its turn, the work goes in slices so the write in flight is never kept waiting for long.
+      if (sliced) await new Promise<void>((resolve) => setImmediate(resolve));
+      const slice: SourcedEvent[] = [];
+      const sources: BusRecord[] = [];
+      for (const record of batch.records.slice(from, from + PREPARE_SLICE)) {
+        const decoded = decodeEvent(record.value);
+        if (decoded.ok) {
+          const event = { event: decoded.event, partition: record.partition, offset: record.offset };
+          origin.set(event, record);
+          slice.push(event);
+          sources.push(record);
+        } else letters.push({ record, topic: batch.topic, reason: decoded.reason, error: decoded.error });
+      }
+      const refused = writer.prepare?.(slice) ?? [];
+      const skip = new Set<number>();
+      for (const r of refused) {
+        skip.add(r.index);
+        letters.push({
+          record: sources[r.index] as BusRecord,
+          topic: batch.topic,
+          reason: "unstorable",
+          error: r.error,
+        });
+      }
+      slice.forEach((s, i) => {
+        if (!skip.has(i)) events.push(s);
+      });
+    }
+    return { events, letters };
+  };
+
+  const ahead = new WeakMap<BusBatch, Promise<Prepared>>();
+
+  const persist = async (batch: BusBatch): Promise<void> => {
     if (batch.records.length === 0) return;
     const started = performance.now();
     observer?.consumed(batch.records.length);
-    const events: SourcedEvent[] = [];
-    const letters: DeadLetter[] = [];
-    for (const record of batch.records) {
-      const decoded = decodeEvent(record.value);
-      if (decoded.ok)
-        events.push({ event: decoded.event, partition: record.partition, offset: record.offset });
-      else letters.push({ record, topic: batch.topic, reason: decoded.reason, error: decoded.error });
-    }
+    const early = ahead.get(batch);
+    ahead.delete(batch);
+    const { events, letters } = await (early ?? decode(batch, false));
     if (letters.length) {
       await subscriber.deadLetter(letters);
       for (const l of letters) observer?.deadLettered(l.reason, 1);
@@ -86,4 +129,22 @@ export const createPersister = (deps: PersistDeps) => {
       for (const r of batch.records) observer.freshness((now - r.timestamp) / 1000);
     }
   };
+
+  /**
+   * The subscriber will hand this batch over next: decode and encode it while the current one is written,
+   * then let the writer start on it (the same events array write() will get).
+   */
+  const prepare = (batch: BusBatch): void => {
+    if (batch.records.length === 0 || ahead.has(batch)) return;
+    const work = decode(batch, true).then((ready) => {
+      const nextOffsets = nextOffsetsOf(batch.records);
+      writer.stage?.({ group, topic: batch.topic, events: ready.events, nextOffsets });
+      return ready;
+    });
+    // A failure here surfaces again when the handler awaits it.
+    work.catch(() => {});
+    ahead.set(batch, work);
+  };
+
+  return Object.assign(persist, { prepare });
 };

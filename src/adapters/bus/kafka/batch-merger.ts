@@ -1,19 +1,10 @@
-// Merges the per-partition batches kafkajs delivers concurrently into bigger handler batches, one handler call at a time.
+// Merges the per-partition slices kafkajs delivers into handler batches and hands them over in order, one at a
+// time, while kafkajs goes on fetching: decoding, fetching and the store's write overlap.
 
-import type { BatchHandler, BusRecord } from "../../../ports/log-bus.ts";
+import type { BatchHandler, BusBatch, BusRecord } from "../../../ports/log-bus.ts";
+import { sleep } from "./timing.ts";
 
-/** The handler rejected: the slice is not done and should come again after retryInMs. */
-export class HandlerFailure extends Error {
-  constructor(
-    readonly reason: unknown,
-    readonly retryInMs: number,
-  ) {
-    super(`batch handler failed: ${reason instanceof Error ? reason.message : String(reason)}`);
-    this.name = "HandlerFailure";
-  }
-}
-
-/** The merger was closed before the slice reached the handler: nothing was done with it. */
+/** The merger was closed: the slice was not accepted (nothing was done with it). */
 export class MergerClosed extends Error {
   constructor() {
     super("consumer stopping");
@@ -21,32 +12,27 @@ export class MergerClosed extends Error {
   }
 }
 
-/** Commits "next offset to read" per partition after a successful handler call; must not throw. */
-export type CommitNext = (next: Map<number, string>) => Promise<void>;
-
-interface Slice {
-  records: BusRecord[];
-  commit: CommitNext;
-  resolve: () => void;
-  reject: (error: Error) => void;
-}
-
-interface Group {
-  slices: Slice[];
-  count: number;
-  lingered: boolean;
-  timer: ReturnType<typeof setTimeout> | undefined;
-}
-
 export interface BatchMergerOptions {
   topic: string;
   maxBatch: number;
+  /** Most records accepted but not yet handed over (a larger slice is accepted alone); kafkajs waits meanwhile. */
+  capacity: number;
   /** How long a group waits for slices of other partitions before going to an idle handler. */
   lingerMs: number;
   handler: BatchHandler;
-  /** Delay before a failed batch comes again, given the number of consecutive failures before it. */
+  /** After the handler resolved for a batch: commit its next offsets on the bus and count it. Must not throw. */
+  onStored: (batch: BusBatch, next: Map<number, string>) => Promise<void>;
+  /** Delay before a failed batch is handed over again, given the number of consecutive failures before it. */
   retryDelay: (failures: number) => number;
   onFailure?: (error: unknown, retryInMs: number) => void;
+}
+
+interface Group {
+  records: BusRecord[];
+  lingered: boolean;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  /** Built once the group is sealed; the same object is prepared ahead and then handled. */
+  batch?: BusBatch;
 }
 
 export const nextOffsets = (records: BusRecord[]): Map<number, string> => {
@@ -60,43 +46,72 @@ export const nextOffsets = (records: BusRecord[]): Map<number, string> => {
 };
 
 /**
- * kafkajs hands over one partition per eachBatch call, but all partitions of a fetch arrive in the same
- * tick; COPY wants thousands of rows per transaction, so slices wait a moment (lingerMs) to travel together.
- * A slice resolves only after the handler resolved and its offsets were committed.
+ * kafkajs hands over one partition per eachBatch call and fetches that partition again only once the call
+ * returns. So a slice is accepted at once (while there is room) and the call returns; COPY wants thousands
+ * of rows per transaction, so slices wait a moment (lingerMs) to travel together. Batches go to the handler
+ * strictly in order; a failed one is handed over again (after retryDelay) until it succeeds or the merger
+ * closes, so offsets committed after a batch never pass a record that is not stored. While one batch is
+ * being handled, the next sealed one goes to the handler's prepare (its decoding overlaps the write).
  */
 export class BatchMerger {
   private open: Group | undefined;
   private readonly sealed: Group[] = [];
+  private queued = 0;
   private inFlight: Promise<void> | undefined;
   private failures = 0;
   private closed = false;
+  private readonly stopping = new AbortController();
+  private waiters: (() => void)[] = [];
 
   constructor(private readonly opts: BatchMergerOptions) {}
 
-  submit(records: BusRecord[], commit: CommitNext): Promise<void> {
-    if (this.closed) return Promise.reject(new MergerClosed());
-    return new Promise<void>((resolve, reject) => {
-      if (this.open && this.open.count + records.length > this.opts.maxBatch) this.seal();
-      const group = this.open ?? this.openGroup();
-      group.slices.push({ records, commit, resolve, reject });
-      group.count += records.length;
-      if (group.count >= this.opts.maxBatch) this.seal();
-      this.pump();
-    });
+  /** Accepts a slice; it is handed over after every slice accepted before it. */
+  submit(records: BusRecord[]): void {
+    if (this.closed) throw new MergerClosed();
+    if (records.length === 0) return;
+    if (this.open && this.open.records.length + records.length > this.opts.maxBatch) this.seal();
+    const group = this.open ?? this.openGroup();
+    for (const r of records) group.records.push(r);
+    this.queued += records.length;
+    if (group.records.length >= this.opts.maxBatch) this.seal();
+    this.pump();
   }
 
-  /** Refuses new slices, rejects those still waiting, and waits for the handler call in flight. */
+  /** Whether a slice of this many records may be accepted now: the records waiting stay within the capacity. */
+  hasRoom(count: number): boolean {
+    return this.queued === 0 || this.queued + count <= this.opts.capacity;
+  }
+
+  /** Resolves once a batch went to the handler (room was made) or the merger closed, or after ms at the latest. */
+  async waitForRoom(ms: number): Promise<void> {
+    if (this.closed) return;
+    let wake: () => void = () => {};
+    const woken = new Promise<void>((resolve) => {
+      wake = resolve;
+    });
+    this.waiters.push(wake);
+    await Promise.race([woken, sleep(ms, this.stopping.signal)]);
+    this.waiters = this.waiters.filter((w) => w !== wake);
+  }
+
+  /** Drops what waits (never handed over, never committed), stops retrying, waits for the handler call in flight. */
   async close(): Promise<void> {
     this.closed = true;
-    this.seal();
-    for (const group of this.sealed.splice(0)) for (const s of group.slices) s.reject(new MergerClosed());
+    this.stopping.abort();
+    if (this.open) clearTimeout(this.open.timer);
+    this.open = undefined;
+    this.sealed.splice(0);
+    this.queued = 0;
+    this.wakeWaiters();
     await this.inFlight;
   }
 
   private openGroup(): Group {
-    const group: Group = { slices: [], count: 0, lingered: false, timer: undefined };
+    const group: Group = { records: [], lingered: false, timer: undefined };
     group.timer = setTimeout(() => {
       group.lingered = true;
+      // The fetch's slices have all arrived: with a batch in flight, seal this one so it can be prepared.
+      if (this.inFlight && this.open === group && !this.sealed.length) this.seal();
       this.pump();
     }, this.opts.lingerMs);
     this.open = group;
@@ -108,6 +123,24 @@ export class BatchMerger {
     clearTimeout(this.open.timer);
     this.sealed.push(this.open);
     this.open = undefined;
+    if (this.inFlight) this.prepareNext();
+  }
+
+  private batchOf(group: Group): BusBatch {
+    group.batch ??= { topic: this.opts.topic, records: group.records };
+    return group.batch;
+  }
+
+  private prepareNext(): void {
+    const next = this.sealed[0];
+    if (!next || next.batch || this.closed) return;
+    this.opts.handler.prepare?.(this.batchOf(next));
+  }
+
+  private wakeWaiters(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const wake of waiters) wake();
   }
 
   private pump(): void {
@@ -118,27 +151,31 @@ export class BatchMerger {
       this.open = undefined;
     }
     if (!group) return;
+    this.queued -= group.records.length;
+    this.wakeWaiters();
     const done = () => {
       this.inFlight = undefined;
       this.pump();
     };
-    this.inFlight = this.process(group).then(done, done);
+    this.inFlight = this.process(this.batchOf(group)).then(done, done);
+    this.prepareNext();
   }
 
-  private async process(group: Group): Promise<void> {
-    const records = group.slices.flatMap((s) => s.records);
-    try {
-      await this.opts.handler({ topic: this.opts.topic, records });
-    } catch (error) {
-      const retryInMs = this.opts.retryDelay(this.failures++);
-      this.opts.onFailure?.(error, retryInMs);
-      const failure = new HandlerFailure(error, retryInMs);
-      for (const s of group.slices) s.reject(failure);
-      return;
+  private async process(batch: BusBatch): Promise<void> {
+    for (;;) {
+      try {
+        await this.opts.handler(batch);
+        break;
+      } catch (error) {
+        // Closing abandons the batch: nothing of it was committed, so whoever reads the partition next gets it.
+        if (this.closed) return;
+        const retryInMs = this.opts.retryDelay(this.failures++);
+        this.opts.onFailure?.(error, retryInMs);
+        await sleep(retryInMs, this.stopping.signal);
+        if (this.closed) return;
+      }
     }
     this.failures = 0;
-    const last = group.slices[group.slices.length - 1];
-    if (last) await last.commit(nextOffsets(records));
-    for (const s of group.slices) s.resolve();
+    await this.opts.onStored(batch, nextOffsets(batch.records));
   }
 }

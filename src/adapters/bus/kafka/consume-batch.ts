@@ -1,13 +1,16 @@
-// One kafkajs eachBatch call: skip what the store already holds, hand slices to the merger, resolve after success.
+// One kafkajs eachBatch call: skip what the store already holds, hand slices to the merger while it has room.
 
 import type { EachBatchPayload } from "kafkajs";
 import type { Logger } from "../../../observability/logger.ts";
-import { type BatchMerger, type CommitNext, HandlerFailure } from "./batch-merger.ts";
+import { type BatchMerger, MergerClosed } from "./batch-merger.ts";
 import { toBusRecord } from "./messages.ts";
-import { errorMessage, sleep, withDeadline } from "./timing.ts";
+import { errorMessage, withDeadline } from "./timing.ts";
 
 /** Next offset to handle per partition, as this subscriber has handled them. */
 export type PartitionPositions = Map<number, string>;
+
+/** Commits "next offset to read" per partition on the bus; must not throw. */
+export type CommitNext = (next: Map<number, string>) => Promise<void>;
 
 export interface BatchSource {
   merger: BatchMerger;
@@ -17,7 +20,7 @@ export interface BatchSource {
   positions: PartitionPositions;
   /** Next offsets the store committed (loaded on each group join), if the role provided them. */
   startOffsets: () => Promise<Map<number, bigint>> | undefined;
-  onHandled: (count: number) => void;
+  commit: CommitNext;
   logger: Logger;
 }
 
@@ -26,50 +29,32 @@ const HEARTBEAT_EVERY_MS = 1000;
 
 const nextOf = (offset: string): string => (BigInt(offset) + 1n).toString();
 
-/** Keeps the group membership alive while a long handler call (a slow COPY) runs. */
-const whileHeartbeating = async <T>(
-  payload: EachBatchPayload,
-  work: Promise<T>,
-  logger: Logger,
-): Promise<T> => {
-  const timer = setInterval(() => {
-    payload
-      .heartbeat()
-      .catch((error: unknown) => logger.debug("heartbeat failed", { error: errorMessage(error) }));
-  }, HEARTBEAT_EVERY_MS);
-  try {
-    return await work;
-  } finally {
-    clearInterval(timer);
-  }
-};
-
 /**
- * Waits before the failed records are fetched again, heartbeating so the group keeps the partitions.
- * A failed heartbeat means a rebalance: return at once and let kafkajs rejoin (the records come again).
+ * Waits (heartbeating, so the group keeps the partition) until the merger makes room. False when the call
+ * should give up instead: stopping, or a failed heartbeat (a rebalance: kafkajs must be let rejoin).
  */
-const backOff = async (ms: number, payload: EachBatchPayload, src: BatchSource): Promise<void> => {
-  const until = Date.now() + ms;
-  while (Date.now() < until && !src.signal.aborted && payload.isRunning()) {
-    await sleep(Math.min(HEARTBEAT_EVERY_MS, until - Date.now()), src.signal);
-    try {
-      await payload.heartbeat();
-    } catch (error) {
-      src.logger.debug("heartbeat failed during backoff", { error: errorMessage(error) });
-      return;
-    }
-  }
-};
-
-/**
- * Offsets are resolved (kafkajs' fetch position) only for records the handler accepted; returning without
- * resolving makes kafkajs fetch the same records again, which is how a failed batch is redelivered.
- */
-export const consumeBatch = async (
+const waitForRoom = async (
   payload: EachBatchPayload,
   src: BatchSource,
-  commit: CommitNext,
-): Promise<void> => {
+  live: () => boolean,
+): Promise<boolean> => {
+  await src.merger.waitForRoom(HEARTBEAT_EVERY_MS);
+  if (!live()) return false;
+  try {
+    await payload.heartbeat();
+    return true;
+  } catch (error) {
+    src.logger.debug("heartbeat failed while waiting for room", { error: errorMessage(error) });
+    return false;
+  }
+};
+
+/**
+ * Offsets are resolved (kafkajs' fetch position) for the records the merger accepted, so kafkajs fetches
+ * the next records while these are written; the merger commits offsets only after the store has the rows.
+ * Records not accepted (no room before a rebalance or a stop) are left unresolved and come again.
+ */
+export const consumeBatch = async (payload: EachBatchPayload, src: BatchSource): Promise<void> => {
   const { batch, resolveOffset, isRunning, isStale } = payload;
   const live = () => !src.signal.aborted && isRunning() && !isStale();
   if (!live() || batch.messages.length === 0) return;
@@ -87,36 +72,24 @@ export const consumeBatch = async (
       // The store already has all of them: move on and let Kafka's committed offset catch up.
       resolveOffset(lastSkipped.offset);
       src.positions.set(partition, nextOf(lastSkipped.offset));
-      await commit(new Map([[partition, nextOf(lastSkipped.offset)]]));
+      await src.commit(new Map([[partition, nextOf(lastSkipped.offset)]]));
       return;
     }
   }
 
   for (let i = 0; i < records.length; i += src.maxBatch) {
-    if (!live()) return;
     const slice = records.slice(i, i + src.maxBatch);
-    try {
-      await whileHeartbeating(payload, src.merger.submit(slice, commit), src.logger);
-    } catch (error) {
-      if (error instanceof HandlerFailure) await backOff(error.retryInMs, payload, src);
-      // Stopping: keep kafkajs from fetching these records again until the consumer is gone.
-      else if (src.signal.aborted) payload.pause();
-      else {
-        // Anything else (a heartbeat or commit refused mid-rebalance, a merger interrupted): never park the
-        // partition, or it would stall for good; wait a little and let kafkajs fetch the records again.
-        src.logger.warn("batch interrupted; it will be fetched again", {
-          error: errorMessage(error),
-          partition,
-        });
-        await backOff(1000, payload, src);
-      }
-      return;
-    }
     const last = slice[slice.length - 1];
-    if (!last) return;
+    if (!last || !live()) return;
+    // Checked again right before submit, with no await between: concurrent calls cannot overfill it.
+    while (!src.merger.hasRoom(slice.length)) if (!(await waitForRoom(payload, src, live))) return;
+    try {
+      src.merger.submit(slice);
+    } catch (error) {
+      if (error instanceof MergerClosed) return;
+      throw error;
+    }
     resolveOffset(last.offset);
-    src.positions.set(partition, nextOf(last.offset));
-    src.onHandled(slice.length);
   }
 };
 
@@ -133,15 +106,3 @@ export const loadStartOffsets = (
       return new Map<number, bigint>();
     },
   );
-
-/** Commit failures are logged, not fatal: the store holds the offsets too, and a redelivery is deduped. */
-export const kafkaCommitter =
-  (payload: EachBatchPayload, topic: string, onError: (error: unknown) => void): CommitNext =>
-  async (next) => {
-    const partitions = [...next].map(([partition, offset]) => ({ partition, offset }));
-    try {
-      await payload.commitOffsetsIfNecessary({ topics: [{ topic, partitions }] });
-    } catch (error) {
-      onError(error);
-    }
-  };

@@ -27,6 +27,7 @@ export class ConsumerLoop {
   private readonly abort = new AbortController();
   private loop: Promise<void> | undefined;
   private failures = 0;
+  private current: Consumer | undefined;
 
   constructor(private readonly opts: ConsumerLoopOptions) {}
 
@@ -35,6 +36,15 @@ export class ConsumerLoop {
     return new Promise<void>((attempted) => {
       this.loop = this.supervise(attempted);
     });
+  }
+
+  /** Commits next offsets through the consumer in the group now (a no-op between consumers). */
+  async commit(next: Map<number, string>): Promise<void> {
+    const consumer = this.current;
+    if (!consumer || next.size === 0) return;
+    await consumer.commitOffsets(
+      [...next].map(([partition, offset]) => ({ topic: this.opts.topic, partition, offset })),
+    );
   }
 
   /** Stops the consumer (kafkajs waits for the eachBatch calls running) and leaves the group. */
@@ -58,6 +68,7 @@ export class ConsumerLoop {
     };
     while (!this.abort.signal.aborted) {
       const consumer = this.createConsumer();
+      this.current = consumer;
       // restartOnFailure is off: every crash ends this consumer, and we restart with our own backoff.
       const crashed = new Promise<Error>((resolve) => {
         consumer.on(consumer.events.CRASH, ({ payload }) => {
@@ -85,6 +96,7 @@ export class ConsumerLoop {
         failed(error);
         attempted();
       }
+      this.current = undefined;
       await consumer.disconnect().catch((error: unknown) => {
         logger.warn("kafka consumer disconnect failed", { error: errorMessage(error) });
       });

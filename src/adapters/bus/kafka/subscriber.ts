@@ -10,7 +10,6 @@ import { createKafkaClient } from "./client.ts";
 import {
   type BatchSource,
   consumeBatch,
-  kafkaCommitter,
   loadStartOffsets,
   type PartitionPositions,
 } from "./consume-batch.ts";
@@ -97,14 +96,31 @@ export class KafkaSubscriber implements LogSubscriber {
   async run(handler: BatchHandler): Promise<void> {
     if (this.merger) throw new Error("kafka subscriber already running");
     const retryBackoff = this.opts.retryBackoff ?? { initialMs: 200, maxMs: 30_000 };
+    const maxBatch = this.opts.maxBatch ?? 5000;
+    // Commit failures are logged, not fatal: the store holds the offsets too, and a redelivery is deduped.
+    const commit = async (next: Map<number, string>): Promise<void> => {
+      try {
+        await this.loop?.commit(next);
+      } catch (error) {
+        this.opts.metrics?.consumptionErrors.inc({ reason: "commit" });
+        this.logger.warn("kafka offset commit failed", { error: errorMessage(error) });
+      }
+    };
     this.merger = new BatchMerger({
       topic: this.topic,
-      maxBatch: this.opts.maxBatch ?? 5000,
+      maxBatch,
+      // Two batches wait while one is written: enough to bridge a fetch, little enough to bound memory.
+      capacity: 2 * maxBatch,
       lingerMs: this.opts.lingerMs ?? 2,
       handler,
+      onStored: async (batch, next) => {
+        for (const [partition, offset] of next) this.positions.set(partition, offset);
+        this.consumed += batch.records.length;
+        await commit(next);
+      },
       retryDelay: (failures) => backoffDelay(failures, retryBackoff),
       onFailure: (error, retryInMs) => {
-        this.logger.warn("batch handler failed; the records come again", {
+        this.logger.warn("batch handler failed; it will be handed over again", {
           error: errorMessage(error),
           retryInMs,
         });
@@ -113,20 +129,14 @@ export class KafkaSubscriber implements LogSubscriber {
     });
     const source: BatchSource = {
       merger: this.merger,
-      maxBatch: this.opts.maxBatch ?? 5000,
+      maxBatch,
       signal: this.abort.signal,
       positions: this.positions,
       startOffsets: () => this.startOffsets,
-      onHandled: (count) => {
-        this.consumed += count;
-      },
+      commit,
       logger: this.logger,
     };
     const { startOffsets } = this.opts;
-    const onCommitError = (error: unknown) => {
-      this.opts.metrics?.consumptionErrors.inc({ reason: "commit" });
-      this.logger.warn("kafka offset commit failed", { error: errorMessage(error) });
-    };
     this.loop = new ConsumerLoop({
       kafka: this.kafka,
       groupId: this.groupId,
@@ -136,7 +146,7 @@ export class KafkaSubscriber implements LogSubscriber {
       prepare: () => this.prepare(),
       eachBatch: async (payload) => {
         if (this.stopping) payload.pause();
-        else await consumeBatch(payload, source, kafkaCommitter(payload, this.topic, onCommitError));
+        else await consumeBatch(payload, source);
       },
       onState: (state) => {
         if (!this.stopping) this.state = state;

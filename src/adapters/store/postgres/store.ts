@@ -55,10 +55,11 @@ export const createPostgresStore = (cfg: PostgresConfig, opts: PostgresStoreOpti
     cfg.readUrl === cfg.url
       ? sql
       : openPool(cfg.readUrl, cfg, { schema, max: cfg.poolSize, applicationName: name });
-  // Writes own one connection: a COPY that does not settle in time is ended by ending this pool.
+  // Writes own two connections (the batch being written and the next one, staged): a COPY that does not
+  // settle in time is ended by ending this pool.
   let writeSql: Sql | undefined;
   const writePool = (): Sql => {
-    writeSql ??= openPool(cfg.url, cfg, { schema, max: 1, applicationName: `${name}-writer` });
+    writeSql ??= openPool(cfg.url, cfg, { schema, max: 2, applicationName: `${name}-writer` });
     return writeSql;
   };
   const discard = async (pool: Sql): Promise<void> => {
@@ -100,9 +101,12 @@ export const createPostgresStore = (cfg: PostgresConfig, opts: PostgresStoreOpti
     },
     stop: async () => {
       writerUp = false;
+      await w.close();
       await endPools();
     },
     write: (batch) => w.write(batch),
+    prepare: (events) => w.prepare(events),
+    stage: (batch) => w.stage(batch),
     committedOffsets: async (group, topic) => {
       const rows = await sql<{ partition: number; next_offset: string }[]>`
         select partition, next_offset from consumer_offsets where consumer_group = ${group} and topic = ${topic}`;

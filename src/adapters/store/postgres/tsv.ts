@@ -65,6 +65,8 @@ class TsvBuilder {
   }
 }
 
+const NON_ASCII = /[\u0080-\uffff]/;
+
 const isAsciiWordChar = (c: number): boolean =>
   (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57);
 
@@ -74,7 +76,7 @@ const isAsciiWordChar = (c: number): boolean =>
  * Returns false at the first non-ASCII character, leaving the builder untouched.
  */
 const scanAscii = (message: string, into: TsvBuilder): boolean => {
-  for (let i = 0; i < message.length; i++) if (message.charCodeAt(i) > 127) return false;
+  if (NON_ASCII.test(message)) return false;
   let position = 0;
   let i = 0;
   const n = message.length;
@@ -96,8 +98,46 @@ const scanAscii = (message: string, into: TsvBuilder): boolean => {
   return true;
 };
 
+/** Most tokens a message may have for the direct form below: no lexeme can then pass MAX_POSITIONS. */
+const DIRECT_MAX_TOKENS = MAX_POSITIONS;
+
+/**
+ * The usual case, an ASCII message of at most DIRECT_MAX_TOKENS tokens, written straight out as one
+ * `'lexeme':position` entry per token: PostgreSQL's tsvector input merges repeated lexemes and their
+ * positions itself, and none of the builder's limits can be reached. Undefined when the case does not apply.
+ */
+const directAscii = (message: string): string | undefined => {
+  if (NON_ASCII.test(message)) return undefined;
+  let out = "";
+  let position = 0;
+  let i = 0;
+  const n = message.length;
+  while (i < n) {
+    let c = message.charCodeAt(i);
+    if (!isAsciiWordChar(c)) {
+      i++;
+      continue;
+    }
+    if (position === DIRECT_MAX_TOKENS) return undefined;
+    const start = i;
+    let upper = false;
+    do {
+      if (c >= 65 && c <= 90) upper = true;
+      c = ++i < n ? message.charCodeAt(i) : 0;
+    } while (i < n && isAsciiWordChar(c));
+    const token =
+      i - start <= MAX_LEXEME_CHARS
+        ? message.slice(start, i)
+        : message.slice(start, start + MAX_LEXEME_CHARS);
+    out += `${position === 0 ? "" : " "}'${upper ? token.toLowerCase() : token}':${++position}`;
+  }
+  return out;
+};
+
 /** The tsvector text of a message: each token with its 1-based word positions. */
 export const tsvectorText = (message: string): string => {
+  const direct = directAscii(message);
+  if (direct !== undefined) return direct;
   const builder = new TsvBuilder();
   if (scanAscii(message, builder)) return builder.text();
   const tokens = tokenize(message);

@@ -1,15 +1,14 @@
-// The write path: in one transaction claim the ids, take seq from the watermark, COPY the fresh rows straight into log_events, roll up, advance offsets.
+// The write path: rows encoded ahead of the transaction; in it, claim the ids, take seq from the watermark, COPY the fresh rows straight into log_events, roll up, advance offsets.
 
 import { UnstorableError } from "../../../domain/errors.ts";
-import { findUnstorable, unstorableReason } from "../../../domain/text.ts";
 import type { Logger } from "../../../observability/logger.ts";
-import type { SourcedEvent, WriteBatch, WriteResult } from "../../../ports/log-store.ts";
+import type { SourcedEvent, Unstorable, WriteBatch, WriteResult } from "../../../ports/log-store.ts";
 import type { Sql } from "./connect.ts";
-import { CHUNK_CHARS, type ChunkSource, CopyTimeoutError, copyChunks, copyText } from "./copy.ts";
+import { CopyTimeoutError, copyChunks } from "./copy.ts";
 import { classify, sqlState } from "./errors.ts";
 import { dayOf } from "./partitions.ts";
 import { rollupRows } from "./rollup-rows.ts";
-import { tsvectorText } from "./tsv.ts";
+import { type Encoded, encode, encoder } from "./write-rows.ts";
 
 type Reserved = Awaited<ReturnType<Sql["reserve"]>>;
 
@@ -22,36 +21,6 @@ export interface WriterDeps {
   copyTimeoutMs: number;
   logger: Logger;
 }
-
-// Native checks first: the regexes of unstorableReason run only for a value that fails them.
-const storable = (value: string): boolean => !value.includes("\u0000") && value.isWellFormed();
-
-/**
- * Refuses what PostgreSQL would refuse inside the COPY, before it starts (postgres.js reports a refused COPY
- * only through our hook in copy.ts; a lone surrogate would silently become U+FFFD), and returns each event's
- * metadata as JSON text. JSON.stringify writes NUL and lone surrogates as \u escapes, which jsonb refuses.
- */
-const prepare = (batch: WriteBatch): (string | null)[] =>
-  batch.events.map(({ event: e, partition, offset }) => {
-    const where = `event ${JSON.stringify(e.id)} at ${partition}/${offset}`;
-    if (!(storable(e.id) && storable(e.source) && storable(e.level) && storable(e.message))) {
-      const reason =
-        unstorableReason(e.id) ??
-        unstorableReason(e.source) ??
-        unstorableReason(e.level) ??
-        unstorableReason(e.message);
-      if (reason) throw new UnstorableError(`${where}: ${reason}`);
-    }
-    if (!Number.isSafeInteger(e.timestamp))
-      throw new UnstorableError(`${where}: timestamp is not an integer`);
-    if (e.metadata === null) return null;
-    const json = JSON.stringify(e.metadata);
-    if (json.includes("\\u")) {
-      const bad = findUnstorable(e.metadata);
-      if (bad) throw new UnstorableError(`${where}: metadata${bad.path} ${bad.reason}`);
-    }
-    return json;
-  });
 
 /** Indexes of the events still to store: offsets already consumed and ids repeated within the batch are left out. */
 const candidates = (batch: WriteBatch, committed: Map<number, bigint>): number[] => {
@@ -66,99 +35,87 @@ const candidates = (batch: WriteBatch, committed: Map<number, bigint>): number[]
   return out;
 };
 
-interface Fresh {
-  event: SourcedEvent;
-  ts: string;
-  metadata: string | null;
+/** The events a batch still has to store once its ids are claimed, with their rows. */
+interface Claimed {
+  rows: Encoded[];
+  events: SourcedEvent[];
 }
 
 /**
- * COPY text of the fresh rows, in batch order with seq from `base + 1`, one chunk at a time: encoding (the
- * tokenizing above all) runs while the server inserts the chunks sent before.
+ * Step one of the transaction: leave out what the offsets say is stored, then claim the ids, in one order for
+ * every writer (sorted here, where it costs the server nothing) so concurrent writers never deadlock; an id
+ * claimed before is a duplicate. A timestamp PostgreSQL refuses fails here, before any COPY. The claimed ids
+ * come back only when some were not (a redelivery): the usual answer is one row, not one per event.
  */
-const encoder = (rows: Fresh[], base: number, createdAt: string): ChunkSource => {
-  let i = 0;
-  return () => {
-    if (i >= rows.length) return undefined;
-    let chunk = "";
-    while (i < rows.length && chunk.length < CHUNK_CHARS) {
-      const { event: s, ts, metadata } = rows[i] as Fresh;
-      const e = s.event;
-      chunk += `${base + i + 1}\t${createdAt}\t${ts}\t${copyText(e.id)}\t${copyText(e.level)}\t${copyText(
-        e.source,
-      )}\t${copyText(e.message)}\t${metadata === null ? "\\N" : copyText(metadata)}\t${tsvectorText(
-        e.message,
-      )}\t${s.partition}\t${copyText(s.offset)}\n`;
-      i++;
-    }
-    return chunk;
-  };
-};
-
-const body = async (
-  tx: Reserved,
-  batch: WriteBatch,
-  metadata: (string | null)[],
-  copyTimeoutMs: number,
-): Promise<WriteResult> => {
+const claimIds = async (tx: Reserved, batch: WriteBatch, encoded: Encoded[]): Promise<Claimed> => {
   const offsets = await tx<{ partition: number; next_offset: string }[]>`
     select partition, next_offset from consumer_offsets where consumer_group = ${batch.group} and topic = ${batch.topic}`;
   const wanted = candidates(batch, new Map(offsets.map((r) => [r.partition, BigInt(r.next_offset)])));
-  let inserted = 0;
-  if (wanted.length) {
-    const times = wanted.map((i) =>
-      new Date((batch.events[i] as SourcedEvent).event.timestamp).toISOString(),
-    );
-    // Claim the ids (sorted, so concurrent writers lock them in one order); whatever was claimed before is a
-    // duplicate. A timestamp PostgreSQL refuses fails here, before any COPY.
-    const claimed = await tx<{ id: string }[]>`
+  if (!wanted.length) return { rows: [], events: [] };
+  const claims = wanted
+    .map((i) => encoded[i] as Encoded)
+    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const [claim] = await tx<{ n: number; ids: string[] | null }[]>`
+    with c as (
       insert into log_event_ids (id, ts)
-      select id, ts from unnest(${wanted.map((i) => (batch.events[i] as SourcedEvent).event.id)}::text[],
-        ${times}::timestamptz[]) as c (id, ts)
-      order by id collate "C"
-      on conflict (id) do nothing returning id`;
-    const fresh = new Set(claimed.map((r) => r.id));
-    const rows: Fresh[] = [];
-    wanted.forEach((i, k) => {
-      const event = batch.events[i] as SourcedEvent;
-      if (fresh.has(event.event.id))
-        rows.push({ event, ts: times[k] as string, metadata: metadata[i] ?? null });
-    });
-    inserted = rows.length;
-    if (inserted > 0) {
-      // The watermark row lock is held to commit: the next writer gets larger seqs and commits after us.
-      // now() is the transaction's start, as a column default would give; its text reads back exactly.
-      const [mark] = await tx<{ seq: string; now: string }[]>`
-        update log_watermark set seq = seq + ${inserted} returning seq, now()::text as now`;
-      const base = Number(mark?.seq ?? "0") - inserted;
-      if (!mark || !Number.isSafeInteger(base + inserted))
-        throw new Error(`watermark out of range: ${mark?.seq}`);
-      await copyChunks(
-        tx`copy log_events (seq, created_at, ts, id, level, source, message, metadata, tsv, kafka_partition, kafka_offset)
-          from stdin`,
-        encoder(rows, base, mark.now),
-        copyTimeoutMs,
-      );
-      // The three rollups count the new rows only, in the same transaction as the rows themselves.
-      const r = rollupRows(rows.map((row) => row.event.event));
-      await tx`
-        with m as (
-          select * from unnest(${r.minutes}::timestamptz[], ${r.levels}::text[], ${r.sources}::text[], ${r.counts}::bigint[])
-            as m (minute, level, source, n)
-        ), by_minute as (
-          insert into log_rollup_minute (minute, level, source, count) select minute, level, source, n from m
-          on conflict (minute, level, source) do update set count = log_rollup_minute.count + excluded.count
-        ), by_hour as (
-          insert into log_rollup_hour (hour, level, source, count)
-          select date_trunc('hour', minute, 'UTC'), level, source, sum(n) from m group by 1, 2, 3
-          on conflict (hour, level, source) do update set count = log_rollup_hour.count + excluded.count
-        )
-        insert into log_rollup_minute_level (minute, level, count) select minute, level, sum(n) from m group by 1, 2
-        on conflict (minute, level) do update set count = log_rollup_minute_level.count + excluded.count`;
-    }
+      select id, ts from unnest(${claims.map((c) => c.id)}::text[], ${claims.map((c) => c.ts)}::timestamptz[])
+        as c (id, ts)
+      on conflict (id) do nothing returning id
+    )
+    select count(*)::int as n,
+      case when count(*) < ${wanted.length} then coalesce(array_agg(id), '{}') end as ids from c`;
+  const fresh = claim?.ids ? new Set(claim.ids) : undefined;
+  const out: Claimed = { rows: [], events: [] };
+  for (const i of wanted) {
+    const row = encoded[i] as Encoded;
+    if (fresh && !fresh.has(row.id)) continue;
+    out.rows.push(row);
+    out.events.push(batch.events[i] as SourcedEvent);
+  }
+  return out;
+};
+
+/** Step two: seq from the watermark, the COPY, the rollups and the offsets. */
+const storeRows = async (
+  tx: Reserved,
+  batch: WriteBatch,
+  { rows, events }: Claimed,
+  copyTimeoutMs: number,
+): Promise<WriteResult> => {
+  const inserted = rows.length;
+  if (inserted > 0) {
+    // The watermark row lock is held to commit: the next writer gets larger seqs and commits after us.
+    // now() is the transaction's start, as a column default would give; its text reads back exactly.
+    const [mark] = await tx<{ seq: string; now: string }[]>`
+      update log_watermark set seq = seq + ${inserted} returning seq, now()::text as now`;
+    const base = Number(mark?.seq ?? "0") - inserted;
+    if (!mark || !Number.isSafeInteger(base + inserted))
+      throw new Error(`watermark out of range: ${mark?.seq}`);
+    await copyChunks(
+      tx`copy log_events (seq, created_at, ts, id, level, source, message, metadata, tsv, kafka_partition, kafka_offset)
+        from stdin`,
+      encoder(rows, base, mark.now),
+      copyTimeoutMs,
+    );
+    // The three rollups count the new rows only, in the same transaction as the rows themselves.
+    const r = rollupRows(events.map((s) => s.event));
+    await tx`
+      with m as (
+        select * from unnest(${r.minutes}::timestamptz[], ${r.levels}::text[], ${r.sources}::text[], ${r.counts}::bigint[])
+          as m (minute, level, source, n)
+      ), by_minute as (
+        insert into log_rollup_minute (minute, level, source, count) select minute, level, source, n from m
+        on conflict (minute, level, source) do update set count = log_rollup_minute.count + excluded.count
+      ), by_hour as (
+        insert into log_rollup_hour (hour, level, source, count)
+        select date_trunc('hour', minute, 'UTC'), level, source, sum(n) from m group by 1, 2, 3
+        on conflict (hour, level, source) do update set count = log_rollup_hour.count + excluded.count
+      )
+      insert into log_rollup_minute_level (minute, level, count) select minute, level, sum(n) from m group by 1, 2
+      on conflict (minute, level) do update set count = log_rollup_minute_level.count + excluded.count`;
   }
   if (batch.nextOffsets.size) {
-    const rows = [...batch.nextOffsets]
+    const offsets = [...batch.nextOffsets]
       .sort((a, b) => a[0] - b[0])
       .map(([partition, next]) => ({
         consumer_group: batch.group,
@@ -167,7 +124,7 @@ const body = async (
         next_offset: next,
       }));
     await tx`
-      insert into consumer_offsets ${tx(rows, "consumer_group", "topic", "partition", "next_offset")}
+      insert into consumer_offsets ${tx(offsets, "consumer_group", "topic", "partition", "next_offset")}
       on conflict (consumer_group, topic, partition) do update
       set next_offset = greatest(consumer_offsets.next_offset, excluded.next_offset), updated_at = now()`;
   }
@@ -199,12 +156,49 @@ const reserveWithin = async (pool: Sql, ms: number): Promise<Reserved> => {
   }
 };
 
+/** A transaction on a reserved write connection. */
+interface Open {
+  pool: Sql;
+  tx: Reserved;
+}
+
+/** A later batch whose ids are being claimed on a second connection while the current batch is written. */
+interface Staged {
+  events: readonly SourcedEvent[];
+  open: Promise<Open>;
+  claimed: Promise<Claimed>;
+}
+
+/**
+ * Writes batches, one transaction each. While a batch is written, stage() may begin the next batch's
+ * transaction on a second connection and claim its ids (the server does that on its other core while this
+ * one COPYs); that transaction then waits for its write(), which takes the watermark lock only after the
+ * current transaction ended. The staged claim starts only after the current one finished, so the current
+ * transaction never waits for a row lock of the staged one; any write of other events drops the staged
+ * transaction first (a retry, a split batch), and so does a failed write.
+ */
 export const createWriter = (deps: WriterDeps) => {
-  const write = async (batch: WriteBatch): Promise<WriteResult> => {
-    const metadata = prepare(batch);
-    if (!batch.events.length && !batch.nextOffsets.size) return { inserted: 0, duplicates: 0 };
-    if (batch.events.length)
-      await deps.ensurePartitions(new Set(batch.events.map((s) => dayOf(s.event.timestamp))));
+  // Rows encoded ahead by prepare(), until the write() that stores them (or until their events are dropped).
+  const prepared = new WeakMap<SourcedEvent, Encoded>();
+  let staged: Staged | undefined;
+  /** Settles once the claim of the write in flight is done; undefined while no write is in flight. */
+  let claiming: Promise<void> | undefined;
+
+  const prepare = (events: readonly SourcedEvent[]): Unstorable[] => {
+    const refused: Unstorable[] = [];
+    events.forEach((s, index) => {
+      try {
+        prepared.set(s, encode(s));
+      } catch (error) {
+        if (!(error instanceof UnstorableError)) throw error;
+        refused.push({ index, error: error.message });
+      }
+    });
+    return refused;
+  };
+
+  const begin = async (events: readonly SourcedEvent[]): Promise<Open> => {
+    if (events.length) await deps.ensurePartitions(new Set(events.map((s) => dayOf(s.event.timestamp))));
     const pool = deps.pool();
     let tx: Reserved;
     try {
@@ -213,26 +207,91 @@ export const createWriter = (deps: WriterDeps) => {
       await deps.discard(pool).catch(() => {});
       throw classify(error);
     }
-    let reusable = true;
     try {
       await tx`begin`;
-      const result = await body(tx, batch, metadata, deps.copyTimeoutMs);
-      await tx`commit`;
-      return result;
     } catch (error) {
-      if (error instanceof CopyTimeoutError || sqlState(error) === undefined) reusable = false;
-      else
-        await tx`rollback`.catch(() => {
-          reusable = false;
-        });
-      if (!reusable) {
-        deps.logger.warn("postgres write connection discarded", { error });
-        await deps.discard(pool).catch(() => {});
-      }
+      await end({ pool, tx }, error);
       throw classify(error);
-    } finally {
-      if (reusable) tx.release();
+    }
+    return { pool, tx };
+  };
+
+  /** Commits (no error) or rolls back; a connection in an unknown state is destroyed with its pool. */
+  const end = async ({ pool, tx }: Open, error?: unknown): Promise<void> => {
+    let reusable = true;
+    if (error === undefined) await tx`commit`;
+    else if (error instanceof CopyTimeoutError || sqlState(error) === undefined) reusable = false;
+    else
+      await tx`rollback`.catch(() => {
+        reusable = false;
+      });
+    if (reusable) tx.release();
+    else {
+      deps.logger.warn("postgres write connection discarded", { error });
+      await deps.discard(pool).catch(() => {});
     }
   };
-  return { write };
+
+  const dropStaged = async (): Promise<void> => {
+    const s = staged;
+    staged = undefined;
+    if (!s) return;
+    const open = await s.open.catch(() => undefined);
+    if (!open) return;
+    const failed = await s.claimed.then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    await end(open, failed ?? new Error("staged write dropped")).catch(() => {});
+  };
+
+  const stage = (batch: WriteBatch): void => {
+    if (staged || !claiming || !batch.events.length) return;
+    let encoded: Encoded[];
+    try {
+      encoded = batch.events.map((s) => prepared.get(s) ?? encode(s));
+    } catch {
+      return; // write() reports it
+    }
+    const open = claiming.then(() => begin(batch.events));
+    const claimed = open.then((o) => claimIds(o.tx, batch, encoded));
+    open.catch(() => {});
+    claimed.catch(() => {});
+    staged = { events: batch.events, open, claimed };
+  };
+
+  const write = async (batch: WriteBatch): Promise<WriteResult> => {
+    const encoded = batch.events.map((s) => prepared.get(s) ?? encode(s));
+    if (!batch.events.length && !batch.nextOffsets.size) return { inserted: 0, duplicates: 0 };
+    if (staged && staged.events !== batch.events) await dropStaged();
+    const mine = staged;
+    staged = undefined;
+    let claimDone = () => {};
+    claiming = new Promise<void>((resolve) => {
+      claimDone = resolve;
+    });
+    let open: Open | undefined;
+    try {
+      open = await (mine ? mine.open : begin(batch.events));
+      const claimed = await (mine ? mine.claimed : claimIds(open.tx, batch, encoded));
+      claimDone();
+      const result = await storeRows(open.tx, batch, claimed, deps.copyTimeoutMs);
+      await end(open);
+      return result;
+    } catch (error) {
+      if (open) await end(open, error).catch(() => {});
+      // This batch comes again: a transaction staged behind it must not keep its ids claimed meanwhile.
+      claimDone();
+      await dropStaged();
+      throw classify(error);
+    } finally {
+      claimDone();
+      claiming = undefined;
+    }
+  };
+
+  /** Rolls back a staged transaction (before the pools end). */
+  const close = (): Promise<void> => dropStaged();
+
+  return { write, prepare, stage, close };
 };
