@@ -75,8 +75,10 @@ export const createSearch =
       let probing = false;
       let bitmap = false;
       let width = 0;
-      // What the walks saw, newest rows first: rows examined, prefilter hits, candidates, and since when.
-      const seen = { walked: 0, hits: 0, candidates: 0, firstTs: undefined as number | undefined };
+      // What the walks saw, newest rows first: rows examined, prefilter hits and candidates (the sample of
+      // the total); `run` is the same since the walks last took over from the probes, with its first time.
+      const seen = { walked: 0, hits: 0, candidates: 0 };
+      let run = { walked: 0, hits: 0, firstTs: undefined as number | undefined };
       // True once a walk ended full or filled: its rows are then a sample of the window's density.
       let sampled = false;
       const plans = async (wantBitmap: boolean) => {
@@ -97,7 +99,11 @@ export const createSearch =
           seen.walked += w.walked;
           seen.hits += w.hits.length;
           seen.candidates += w.candidates;
-          seen.firstTs ??= w.firstTs;
+          run = {
+            walked: run.walked + w.walked,
+            hits: run.hits + w.hits.length,
+            firstTs: run.firstTs ?? w.firstTs,
+          };
           accept(w.hits);
           if (w.full || w.hits.length === want) sampled = true;
           if (w.hits.length === want) pos = lastOf(w.hits);
@@ -105,16 +111,14 @@ export const createSearch =
           else {
             pos = w.last;
             // Rows still to walk at the rate seen so far (a walk without hits counts as one).
-            const more = ((need - found.length) * seen.walked) / Math.max(seen.hits, 1);
+            const more = ((need - found.length) * run.walked) / Math.max(run.hits, 1);
             if (positive && seen.walked + more > walkBudget) {
               probing = true;
               // A slice expected to hold a few pages at the rate the walks saw (that rate is an upper bound:
               // one more hit than seen), so that a rare term fills its page in one or two probes.
-              const span = Math.max(MIN_SLICE_MS, (seen.firstTs ?? pos.ts) - pos.ts);
-              width = Math.max(
-                MIN_SLICE_MS,
-                Math.round((span * 4 * (need - found.length)) / (seen.hits + 1)),
-              );
+              const span = Math.max(MIN_SLICE_MS, (run.firstTs ?? pos.ts) - pos.ts);
+              width = Math.max(MIN_SLICE_MS, Math.round((span * 4 * (need - found.length)) / (run.hits + 1)));
+              run = { walked: 0, hits: 0, firstTs: undefined };
             }
           }
         } else {
