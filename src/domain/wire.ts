@@ -65,8 +65,13 @@ export const plainlyValid = (raw: unknown): raw is WireEvent => {
   );
 };
 
-/** A number literal JSON.parse turns into ±Infinity: an exponent of three digits or more, or 309+ digits. */
-const HUGE_NUMBER = /[eE]\+?\d{3}|\d{309}/;
+/**
+ * A number literal JSON.parse may turn into ±Infinity: an exponent of three digits or more, or 309+ integer
+ * digits. A literal starts the text or follows ":", ",", "[" or whitespace; inside a string (an id such as
+ * "0190e123-…") the same characters follow other ones, so they do not count, and a false match only costs
+ * the full check.
+ */
+const HUGE_NUMBER = /(?:^|[:,[\s])-?(?:\d+(?:\.\d+)?[eE]\+?\d{3}|\d{309})/;
 
 /**
  * Whether the JSON text can hold a value findUnstorable refuses: in text without a \u escape no string holds

@@ -1,6 +1,7 @@
 // Persist use-case: one bus batch → decoded events stored exactly once in effect; poison → dead letters.
 
 import { UnstorableError } from "../domain/errors.ts";
+import { nextOffsets } from "../domain/offsets.ts";
 import { decodeEvent } from "../domain/wire.ts";
 import type { BusBatch, BusRecord, DeadLetter, LogSubscriber } from "../ports/log-bus.ts";
 import type { LogWriter, SourcedEvent, WriteResult } from "../ports/log-store.ts";
@@ -18,16 +19,6 @@ export interface PersistDeps {
   group: string;
   observer?: PersistObserver;
 }
-
-const nextOffsetsOf = (records: BusRecord[]): Map<number, string> => {
-  const next = new Map<number, string>();
-  for (const r of records) {
-    const candidate = BigInt(r.offset) + 1n;
-    const current = next.get(r.partition);
-    if (current === undefined || BigInt(current) < candidate) next.set(r.partition, String(candidate));
-  }
-  return next;
-};
 
 /** Records decoded per step when a batch is prepared ahead of its turn. */
 const PREPARE_SLICE = 128;
@@ -122,7 +113,7 @@ export const createPersister = (deps: PersistDeps) => {
       await subscriber.deadLetter(letters);
       for (const l of letters) observer?.deadLettered(l.reason, 1);
     }
-    const result = await writeIsolating(batch.topic, events, nextOffsetsOf(batch.records));
+    const result = await writeIsolating(batch.topic, events, nextOffsets(batch.records));
     observer?.stored(result.inserted, result.duplicates, (performance.now() - started) / 1000, events.length);
     if (observer?.freshness) {
       const now = Date.now();
@@ -137,8 +128,12 @@ export const createPersister = (deps: PersistDeps) => {
   const prepare = (batch: BusBatch): void => {
     if (batch.records.length === 0 || ahead.has(batch)) return;
     const work = decode(batch, true).then((ready) => {
-      const nextOffsets = nextOffsetsOf(batch.records);
-      writer.stage?.({ group, topic: batch.topic, events: ready.events, nextOffsets });
+      writer.stage?.({
+        group,
+        topic: batch.topic,
+        events: ready.events,
+        nextOffsets: nextOffsets(batch.records),
+      });
       return ready;
     });
     // A failure here surfaces again when the handler awaits it.

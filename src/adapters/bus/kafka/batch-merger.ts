@@ -1,6 +1,7 @@
 // Merges the per-partition slices kafkajs delivers into handler batches and hands them over in order, one at a
 // time, while kafkajs goes on fetching: decoding, fetching and the store's write overlap.
 
+import { nextOffsets } from "../../../domain/offsets.ts";
 import type { BatchHandler, BusBatch, BusRecord } from "../../../ports/log-bus.ts";
 import { sleep } from "./timing.ts";
 
@@ -34,16 +35,6 @@ interface Group {
   /** Built once the group is sealed; the same object is prepared ahead and then handled. */
   batch?: BusBatch;
 }
-
-export const nextOffsets = (records: BusRecord[]): Map<number, string> => {
-  const next = new Map<number, bigint>();
-  for (const r of records) {
-    const candidate = BigInt(r.offset) + 1n;
-    const current = next.get(r.partition);
-    if (current === undefined || current < candidate) next.set(r.partition, candidate);
-  }
-  return new Map([...next].map(([p, o]) => [p, o.toString()]));
-};
 
 /**
  * kafkajs hands over one partition per eachBatch call and fetches that partition again only once the call

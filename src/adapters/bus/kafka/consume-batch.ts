@@ -1,6 +1,7 @@
 // One kafkajs eachBatch call: skip what the store already holds, hand slices to the merger while it has room.
 
 import type { EachBatchPayload } from "kafkajs";
+import { offsetAfter } from "../../../domain/offsets.ts";
 import type { Logger } from "../../../observability/logger.ts";
 import { type BatchMerger, MergerClosed } from "./batch-merger.ts";
 import { toBusRecord } from "./messages.ts";
@@ -26,8 +27,6 @@ export interface BatchSource {
 
 // kafkajs sends a heartbeat at most every heartbeatInterval (3 s) however often we ask.
 const HEARTBEAT_EVERY_MS = 1000;
-
-const nextOf = (offset: string): string => (BigInt(offset) + 1n).toString();
 
 /**
  * Waits (heartbeating, so the group keeps the partition) until the merger makes room. False when the call
@@ -71,8 +70,8 @@ export const consumeBatch = async (payload: EachBatchPayload, src: BatchSource):
     if (records.length === 0 && lastSkipped) {
       // The store already has all of them: move on and let Kafka's committed offset catch up.
       resolveOffset(lastSkipped.offset);
-      src.positions.set(partition, nextOf(lastSkipped.offset));
-      await src.commit(new Map([[partition, nextOf(lastSkipped.offset)]]));
+      src.positions.set(partition, offsetAfter(lastSkipped.offset));
+      await src.commit(new Map([[partition, offsetAfter(lastSkipped.offset)]]));
       return;
     }
   }

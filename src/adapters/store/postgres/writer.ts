@@ -1,6 +1,7 @@
 // The write path: rows encoded ahead of the transaction; in it, claim the ids, take seq from the watermark, COPY the fresh rows straight into log_events, roll up, advance offsets.
 
 import { UnstorableError } from "../../../domain/errors.ts";
+import { compareOffsets } from "../../../domain/offsets.ts";
 import type { Logger } from "../../../observability/logger.ts";
 import type { SourcedEvent, Unstorable, WriteBatch, WriteResult } from "../../../ports/log-store.ts";
 import type { Sql } from "./connect.ts";
@@ -23,12 +24,12 @@ export interface WriterDeps {
 }
 
 /** Indexes of the events still to store: offsets already consumed and ids repeated within the batch are left out. */
-const candidates = (batch: WriteBatch, committed: Map<number, bigint>): number[] => {
+const candidates = (batch: WriteBatch, committed: Map<number, string>): number[] => {
   const seen = new Set<string>();
   const out: number[] = [];
   batch.events.forEach((s, i) => {
     const next = committed.get(s.partition);
-    if ((next !== undefined && BigInt(s.offset) < next) || seen.has(s.event.id)) return;
+    if ((next !== undefined && compareOffsets(s.offset, next) < 0) || seen.has(s.event.id)) return;
     seen.add(s.event.id);
     out.push(i);
   });
@@ -50,7 +51,7 @@ interface Claimed {
 const claimIds = async (tx: Reserved, batch: WriteBatch, encoded: Encoded[]): Promise<Claimed> => {
   const offsets = await tx<{ partition: number; next_offset: string }[]>`
     select partition, next_offset from consumer_offsets where consumer_group = ${batch.group} and topic = ${batch.topic}`;
-  const wanted = candidates(batch, new Map(offsets.map((r) => [r.partition, BigInt(r.next_offset)])));
+  const wanted = candidates(batch, new Map(offsets.map((r) => [r.partition, r.next_offset])));
   if (!wanted.length) return { rows: [], events: [] };
   const claims = wanted
     .map((i) => encoded[i] as Encoded)
