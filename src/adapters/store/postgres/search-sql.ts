@@ -83,7 +83,8 @@ export const useBitmapPlans = (tx: Tx, on: boolean) => {
 
 /**
  * Every prefilter match with lo <= ts, before `pos` (or up to q.end): at most `cap` are fetched, unordered;
- * the newest `want` of them are returned. `dense` means the cap was reached: the slice holds more.
+ * the newest `want` of them are returned, and `n` says how many there are. `dense` means the cap was
+ * reached: the slice holds more.
  */
 export const probe = async (
   tx: Tx,
@@ -93,14 +94,15 @@ export const probe = async (
   pos: Position | undefined,
   cap: number,
   want: number,
-): Promise<{ rows: EventRow[]; dense: boolean }> => {
+): Promise<{ rows: EventRow[]; n: number; dense: boolean }> => {
   const rows = await tx<(EventRow & { n: string })[]>`
     select ${columns(tx)}, count(*) over () as n from (
       select ${columns(tx)} from log_events
       where ${filterSql(tx, q)} and ts >= ${at(lo)} ${afterSql(tx, pos)} and tsv @@ ${tsq}::tsquery
       limit ${cap}
     ) s order by ts desc, id desc limit ${want}`;
-  return { rows, dense: Number(rows[0]?.n ?? 0) >= cap };
+  const n = Number(rows[0]?.n ?? 0);
+  return { rows, n, dense: n >= cap };
 };
 
 /** Prefilter matches in the whole window, counted up to `bound` + 1. */

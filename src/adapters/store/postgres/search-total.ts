@@ -21,6 +21,8 @@ export interface TotalSources {
   positive: boolean;
   /** Matches already found (a lower bound). */
   found: number;
+  /** Prefilter matches in the whole window, when the walks and probes happened to see all of it. */
+  known: number | undefined;
   /** What the walks saw, when at least one ended full or filled its page. */
   sample: Sample | undefined;
   /** Events in the window, from the rollups. */
@@ -44,6 +46,7 @@ const lowEnd = (estimate: number, hits: number): number =>
   hits > 9 ? estimate * (1 - 3 / Math.sqrt(hits)) : 0;
 
 export const searchTotal = async (s: TotalSources): Promise<{ total: number; totalExact: boolean }> => {
+  if (s.known !== undefined) return { total: s.known, totalExact: true };
   let rows: number | undefined;
   const windowRows = async () => {
     rows ??= await s.rows();

@@ -79,6 +79,9 @@ export const createSearch =
       // the total); `run` is the same since the walks last took over from the probes, with its first time.
       const seen = { walked: 0, hits: 0, candidates: 0 };
       let run = { walked: 0, hits: 0, firstTs: undefined as number | undefined };
+      // Prefilter matches newer than `pos`, and in the whole window once a probe reached its start.
+      let counted = 0;
+      let known: number | undefined;
       // True once a walk ended full or filled: its rows are then a sample of the window's density.
       let sampled = false;
       const plans = async (wantBitmap: boolean) => {
@@ -99,6 +102,7 @@ export const createSearch =
           seen.walked += w.walked;
           seen.hits += w.hits.length;
           seen.candidates += w.candidates;
+          counted += w.hits.length;
           run = {
             walked: run.walked + w.walked,
             hits: run.hits + w.hits.length,
@@ -116,8 +120,14 @@ export const createSearch =
               probing = true;
               // A slice expected to hold a few pages at the rate the walks saw (that rate is an upper bound:
               // one more hit than seen), so that a rare term fills its page in one or two probes.
-              const span = Math.max(MIN_SLICE_MS, (run.firstTs ?? pos.ts) - pos.ts);
-              width = Math.max(MIN_SLICE_MS, Math.round((span * 4 * (need - found.length)) / (run.hits + 1)));
+              // When even that rate puts few matches in the rest of the window, one probe takes all of it and
+              // counts it too.
+              const perMs = (run.hits + 1) / Math.max(MIN_SLICE_MS, (run.firstTs ?? pos.ts) - pos.ts);
+              const rest = pos.ts - q.start;
+              width =
+                perMs * rest <= cap / 2
+                  ? rest
+                  : Math.max(MIN_SLICE_MS, Math.round((4 * (need - found.length)) / perMs));
               run = { walked: 0, hits: 0, firstTs: undefined };
             }
           }
@@ -133,6 +143,8 @@ export const createSearch =
             continue;
           }
           accept(p.rows);
+          if (lo <= q.start && !q.cursor) known = counted + p.n;
+          counted += p.rows.length === want ? want : p.n;
           if (p.rows.length === want) pos = lastOf(p.rows);
           else if (lo <= q.start) covered = true;
           else {
@@ -149,6 +161,7 @@ export const createSearch =
       const total = await searchTotal({
         positive,
         found: found.length,
+        known,
         sample: sampled ? seen : undefined,
         rows: () => rollupCount(tx, q),
         // The sample grows from where the walks stopped, only while they are what moved the position last.
