@@ -112,3 +112,19 @@ test("queries keep their answers through Redis stopping, hanging and coming back
     await services("start");
   }
 }, 90_000);
+
+test("the cache's health comes back by itself once Redis is back, with no query to try it", async () => {
+  const cacheStatus = async () => (await f.get("health")).body.components.cache.status as string;
+  try {
+    await services("stop");
+    for (let i = 0; i < 5; i++) expect((await f.get(`logs?size=${20 + i}`)).status).toBe(200);
+    expect(await f.counter("circuit_breaker_state", { name: "redis" })).toBe(2);
+    expect(await cacheStatus()).toBe("DOWN");
+    await services("start");
+    // Only health checks from here on: they are the breaker's trial calls.
+    expect(await eventually(async () => (await cacheStatus()) === "UP", 30_000, 300)).toBe(true);
+    expect(await f.counter("circuit_breaker_state", { name: "redis" })).toBe(0);
+  } finally {
+    await services("start");
+  }
+}, 90_000);

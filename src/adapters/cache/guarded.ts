@@ -76,12 +76,28 @@ export class GuardedCache implements QueryCache {
     return this.policy.execute(() => this.inner.set(key, value, ttlMs));
   }
 
+  /**
+   * The inner check runs through the breaker, so it is also the breaker's trial call once one is due: a
+   * cache that came back is taken up again (and reported UP) without waiting for a query to try it.
+   */
   async health(): Promise<Health> {
-    const state = this.state;
+    const checked = this.policy
+      .execute(async () => {
+        const h = await this.inner.health();
+        if (!h.ok) throw new Error(h.detail ?? "unhealthy");
+        return h;
+      })
+      .catch(
+        (error: unknown): Health => ({
+          ok: false,
+          detail: error instanceof Error ? error.message : String(error),
+        }),
+      );
     const h = await Promise.race([
-      this.inner.health(),
+      checked,
       Bun.sleep(1000).then((): Health => ({ ok: false, detail: "health check timed out" })),
     ]);
+    const state = this.state;
     return { ok: h.ok && state !== "open", detail: `${h.detail ?? ""}; circuit ${state}`.replace(/^; /, "") };
   }
 }
