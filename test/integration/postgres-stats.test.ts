@@ -91,4 +91,38 @@ describe("postgres stats", () => {
       { numRuns: 150, seed: 4 },
     );
   }, 600_000);
+
+  it("keeps every figure over the same events while events are written", async () => {
+    const more = (round: number): LogEvent[] =>
+      Array.from({ length: 40 }, (_, i) => ({
+        id: `w${round}_${i}`,
+        level: LEVELS[i % LEVELS.length] as Level,
+        source: SOURCES[(round + i) % SOURCES.length] as string,
+        message: "m",
+        metadata: null,
+        timestamp: START + (((round * 40 + i) * 7919) % 300) * MINUTE + i,
+      }));
+    let writing = true;
+    const writes = (async () => {
+      for (let round = 0; round < 40; round++)
+        await store.writer.write({
+          group: "g",
+          topic: "logs",
+          events: more(round).map((event, i) => ({ event, partition: 1, offset: String(round * 40 + i) })),
+          nextOffsets: new Map(),
+        });
+      writing = false;
+    })();
+    const sum = (o: Record<string, number | undefined>) =>
+      Object.values(o).reduce((a = 0, b = 0) => a + b, 0);
+    let checked = 0;
+    while (writing || checked === 0) {
+      const s = await store.reader.stats({ start: START, end: END, bucketMs: 30 * MINUTE });
+      expect([sum(s.levelCounts), sum(s.sourceCounts), s.histogram.reduce((a, b) => a + b.count, 0)]).toEqual(
+        [s.totalLogs, s.totalLogs, s.totalLogs],
+      );
+      checked++;
+    }
+    await writes;
+  });
 });

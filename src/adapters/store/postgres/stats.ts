@@ -2,27 +2,36 @@
 
 import type { Level } from "../../../domain/level.ts";
 import type { HistogramBucket, Stats, StatsQuery } from "../../../domain/query.ts";
-import type { Sql } from "./connect.ts";
+import type { Queryable, Sql } from "./connect.ts";
 import { HOUR, hourCover, inMinutes, MINUTE, windowMinutes } from "./rollup.ts";
 import { at } from "./rows.ts";
 
 /** Past this many buckets only the non-empty ones are listed. */
 const MAX_FILLED_BUCKETS = 100_000;
 
-/** A level's count in the bucket starting at `bucket` (source null), or a source's count over the window (level null). */
-interface StatsRow {
-  level: Level | null;
-  source: string | null;
-  bucket: Date | null;
+interface LevelRow {
+  level: Level;
+  bucket: Date;
   n: string;
 }
+
+interface SourceRow {
+  source: string;
+  n: string;
+}
+
+const sum = (rows: { n: string }[]) => rows.reduce((a, r) => a + Number(r.n), 0);
 
 /**
  * The window starts at the minute holding q.start (the rollups' grain) and ends at q.end; bucket k covers
  * [from + k·bucketMs, from + (k+1)·bucketMs). Levels and histogram come from the minute × level rollup,
  * sources from hours and minutes (see hourCover): every source of counts covers the same minutes, so
- * totalLogs = Σ levelCounts = Σ sourceCounts. One statement, so one snapshot for all of them, and one
- * round trip.
+ * totalLogs = Σ levelCounts = Σ sourceCounts.
+ *
+ * The two halves run at once on two connections (each about half the work), each in a snapshot of its own.
+ * Writers only add to the rollups and commit one after the other (they queue on the watermark row), so two
+ * snapshots differ by whole writes: either these add nothing to the window, and no figure changes, or
+ * Σ levels ≠ Σ sources. Only then are both read again, in one transaction.
  */
 export const createStats =
   (sql: Sql) =>
@@ -32,40 +41,41 @@ export const createStats =
       throw new RangeError("bucketMs must be a positive integer");
     const w = windowMinutes(q.start, q.end);
     const cover = hourCover(w.from, w.to);
-    const hours = cover.hours
-      ? sql`hour >= ${at(cover.hours.from)} and hour <= ${at(cover.hours.to - HOUR)}`
-      : sql`false`;
     // date_bin: bins of exact interval arithmetic, several times cheaper here than epoch arithmetic.
-    const rows = await sql<StatsRow[]>`
-      select level, null as source,
-          date_bin(${`${bucketMs} milliseconds`}::interval, minute, ${at(w.from)}) as bucket, sum(count) as n
-        from log_rollup_minute_level where minute >= ${at(w.from)} and minute <= ${at(w.to - MINUTE)}
-        group by 1, 3
-      union all
-      select null, source, null, sum(n) from (
-        select source, count as n from log_rollup_hour where ${hours}
+    const levelsIn = (db: Queryable) => db<LevelRow[]>`
+      select level, date_bin(${`${bucketMs} milliseconds`}::interval, minute, ${at(w.from)}) as bucket,
+        sum(count) as n
+      from log_rollup_minute_level where minute >= ${at(w.from)} and minute <= ${at(w.to - MINUTE)}
+      group by 1, 2`;
+    const hoursIn = (db: Queryable) =>
+      cover.hours ? db`hour >= ${at(cover.hours.from)} and hour <= ${at(cover.hours.to - HOUR)}` : db`false`;
+    const sourcesIn = (db: Queryable) => db<SourceRow[]>`
+      select source, sum(n) as n from (
+        select source, count as n from log_rollup_hour where ${hoursIn(db)}
         union all
-        select source, count from log_rollup_minute where ${inMinutes(sql, cover.plus)}
+        select source, count from log_rollup_minute where ${inMinutes(db, cover.plus)}
         union all
-        select source, -count from log_rollup_minute where ${inMinutes(sql, cover.minus)}
+        select source, -count from log_rollup_minute where ${inMinutes(db, cover.minus)}
       ) r group by source having sum(n) <> 0`;
+    let [levels, sources] = await Promise.all([levelsIn(sql), sourcesIn(sql)]);
+    if (sum(levels) !== sum(sources))
+      [levels, sources] = await sql.begin("isolation level repeatable read read only", (tx) => [
+        levelsIn(tx),
+        sourcesIn(tx),
+      ]);
     const levelCounts: Partial<Record<Level, number>> = {};
     const sourceCounts: Record<string, number> = {};
     const buckets = new Map<number, HistogramBucket>();
     let totalLogs = 0;
-    for (const r of rows) {
+    for (const r of sources) sourceCounts[r.source] = Number(r.n);
+    for (const r of levels) {
       const n = Number(r.n);
-      if (r.source !== null) {
-        sourceCounts[r.source] = n;
-        continue;
-      }
-      const level = r.level as Level;
-      levelCounts[level] = (levelCounts[level] ?? 0) + n;
+      levelCounts[r.level] = (levelCounts[r.level] ?? 0) + n;
       totalLogs += n;
-      const start = (r.bucket as Date).getTime();
+      const start = r.bucket.getTime();
       const b = buckets.get(start) ?? { start, count: 0, levels: {} };
       b.count += n;
-      b.levels[level] = (b.levels[level] ?? 0) + n;
+      b.levels[r.level] = (b.levels[r.level] ?? 0) + n;
       buckets.set(start, b);
     }
     const histogram: HistogramBucket[] = [];
