@@ -4,10 +4,11 @@
 // and sorted), the time walk is slow for a rare one (it reads the whole window). So: first walk a few
 // thousand of the newest rows of the window; a common term fills the page there. The hits of that walk say
 // how many more rows a walk would need: if they fit in the walk budget, walk on; otherwise probe the rest of
-// the window through the text index in time slices, newest first, the first one sized to hold about a page
-// at the rate the walk saw, each next one four times wider; a slice holding more than probeCap matches is
-// halved instead (the term is common there after all). Every query is bounded by rows read or matches
-// fetched, and matchTerms is the exact final filter.
+// the window through the text index in time slices, newest first: the first one sized to hold a few pages
+// at the rate the walk saw (or the whole rest of the window, counted on the way, when that rate leaves few
+// matches in it), each next one four times wider; a slice holding more than probeCap matches is halved
+// instead (the term is common there after all). Every query is bounded by rows read or matches fetched,
+// and matchTerms is the exact final filter.
 
 import type { LogPage, LogQuery, PageItem, SearchQuery } from "../../../domain/query.ts";
 import { hasPositiveTerms, matchTerms } from "../../../domain/search-syntax.ts";
