@@ -17,12 +17,21 @@ export const requestId = (): MiddlewareHandler => async (c, next) => {
   await next();
 };
 
-export const countRequests =
-  (metrics: Metrics | undefined, role: string): MiddlewareHandler =>
-  async (c, next) => {
+export const countRequests = (metrics: Metrics | undefined, role: string): MiddlewareHandler => {
+  // One labelled child per status, bound on first use: the hot path does no label hashing.
+  const byStatus = new Map<number, { inc(): void }>();
+  return async (c, next) => {
     await next();
-    metrics?.httpRequests.inc({ role, status: String(c.res.status) });
+    if (!metrics) return;
+    const status = c.res.status;
+    let child = byStatus.get(status);
+    if (!child) {
+      child = metrics.httpRequests.labels({ role, status: String(status) });
+      byStatus.set(status, child);
+    }
+    child.inc();
   };
+};
 
 const keyOf = (authorization: string | undefined, apiKey: string | undefined): string | undefined => {
   if (apiKey) return apiKey.trim();
@@ -42,9 +51,12 @@ export const matchesKey = (given: string, keys: readonly string[]): boolean => {
   return ok;
 };
 
-/** Sets c.var.client to the API key (when keys are configured) or the remote address, and enforces the key. */
+/**
+ * Enforces the key and sets c.var.client to it (when keys are configured) or else to the remote address,
+ * when a remote function is given (what the rate limits need; looking the address up costs every request).
+ */
 export const apiKeyAuth =
-  (keys: readonly string[], remote: (c: Parameters<MiddlewareHandler>[0]) => string): MiddlewareHandler =>
+  (keys: readonly string[], remote?: (c: Parameters<MiddlewareHandler>[0]) => string): MiddlewareHandler =>
   async (c, next) => {
     const given = keyOf(c.req.header("authorization"), c.req.header("x-api-key"));
     if (keys.length > 0) {
@@ -59,6 +71,6 @@ export const apiKeyAuth =
         );
       }
       c.set("client", `key:${given}`);
-    } else c.set("client", `ip:${remote(c)}`);
+    } else if (remote) c.set("client", `ip:${remote(c)}`);
     await next();
   };

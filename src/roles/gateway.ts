@@ -12,7 +12,6 @@ import type { Metrics } from "../observability/metrics.ts";
 import type { LogReader } from "../ports/log-store.ts";
 import type { QueryCache } from "../ports/query-cache.ts";
 import { createQueryService } from "../services/query.ts";
-import { remoteAddress } from "./remote.ts";
 import { type Served, serve } from "./serve.ts";
 
 export interface GatewayParts {
@@ -99,7 +98,6 @@ export const buildGatewayApp = (config: Config, parts: GatewayParts, opts: Gatew
     metricsExposure: { enabled: config.metrics.enabled, requireKey: config.metrics.requireKey },
     ...(opts.tailPollMs ? { tailPollMs: opts.tailPollMs } : {}),
     ...(opts.closing ? { closing: opts.closing } : {}),
-    remoteAddress,
     extend: mountUi,
   });
 };
