@@ -72,12 +72,12 @@ const isAsciiWordChar = (c: number): boolean =>
 
 /**
  * Tokens of an ASCII message, found by a scan instead of lower-casing and a Unicode regex: for ASCII,
- * tokenize()'s letters, marks and digits are exactly [A-Za-z0-9] and lower-casing touches only A-Z.
- * Returns false at the first non-ASCII character, leaving the builder untouched.
+ * tokenize()'s letters, marks and digits are exactly [A-Za-z0-9] and lower-casing touches only A-Z. Each
+ * token goes to visit, lower-cased, until visit returns false. Returns false, visiting nothing, when the
+ * message is not ASCII.
  */
-const scanAscii = (message: string, into: TsvBuilder): boolean => {
+const eachAsciiToken = (message: string, visit: (token: string) => boolean): boolean => {
   if (NON_ASCII.test(message)) return false;
-  let position = 0;
   let i = 0;
   const n = message.length;
   while (i < n) {
@@ -93,7 +93,7 @@ const scanAscii = (message: string, into: TsvBuilder): boolean => {
       c = ++i < n ? message.charCodeAt(i) : 0;
     } while (i < n && isAsciiWordChar(c));
     const token = message.slice(start, i);
-    if (!into.add(upper ? token.toLowerCase() : token, ++position)) break;
+    if (!visit(upper ? token.toLowerCase() : token)) break;
   }
   return true;
 };
@@ -107,31 +107,18 @@ const DIRECT_MAX_TOKENS = MAX_POSITIONS;
  * positions itself, and none of the builder's limits can be reached. Undefined when the case does not apply.
  */
 const directAscii = (message: string): string | undefined => {
-  if (NON_ASCII.test(message)) return undefined;
   let out = "";
   let position = 0;
-  let i = 0;
-  const n = message.length;
-  while (i < n) {
-    let c = message.charCodeAt(i);
-    if (!isAsciiWordChar(c)) {
-      i++;
-      continue;
+  const ascii = eachAsciiToken(message, (token) => {
+    if (position === DIRECT_MAX_TOKENS) {
+      position = -1;
+      return false;
     }
-    if (position === DIRECT_MAX_TOKENS) return undefined;
-    const start = i;
-    let upper = false;
-    do {
-      if (c >= 65 && c <= 90) upper = true;
-      c = ++i < n ? message.charCodeAt(i) : 0;
-    } while (i < n && isAsciiWordChar(c));
-    const token =
-      i - start <= MAX_LEXEME_CHARS
-        ? message.slice(start, i)
-        : message.slice(start, start + MAX_LEXEME_CHARS);
-    out += `${position === 0 ? "" : " "}'${upper ? token.toLowerCase() : token}':${++position}`;
-  }
-  return out;
+    const lex = token.length <= MAX_LEXEME_CHARS ? token : token.slice(0, MAX_LEXEME_CHARS);
+    out += `${position === 0 ? "" : " "}'${lex}':${++position}`;
+    return true;
+  });
+  return ascii && position >= 0 ? out : undefined;
 };
 
 /** The tsvector text of a message: each token with its 1-based word positions. */
@@ -139,7 +126,8 @@ export const tsvectorText = (message: string): string => {
   const direct = directAscii(message);
   if (direct !== undefined) return direct;
   const builder = new TsvBuilder();
-  if (scanAscii(message, builder)) return builder.text();
+  let position = 0;
+  if (eachAsciiToken(message, (token) => builder.add(token, ++position))) return builder.text();
   const tokens = tokenize(message);
   for (let i = 0; i < tokens.length; i++) if (!builder.add(tokens[i] as string, i + 1)) break;
   return builder.text();
