@@ -1,5 +1,6 @@
 // Load drivers: a closed loop (N workers, as fast as answers come) and a paced open loop; wrk for cached reads.
 
+import { ensureDebianPackages } from "../../scripts/debian-packages.ts";
 import type { Phase } from "./progress.ts";
 
 export interface LoopResult {
@@ -92,28 +93,6 @@ export interface WrkResult {
 const toMs = (v: string, unit: string): number =>
   Number(v) * (unit === "us" ? 0.001 : unit === "s" ? 1000 : unit === "m" ? 60_000 : 1);
 
-const aptGet = (args: string[]) =>
-  Bun.spawnSync(["apt-get", ...args], {
-    env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-
-/** wrk comes from Debian's packages: installed on first use when missing (apt-get update only if needed). */
-const ensureWrk = (): void => {
-  if (Bun.which("wrk")) return;
-  let install = aptGet(["install", "-y", "-q", "wrk"]);
-  if (install.exitCode !== 0) {
-    aptGet(["update", "-q"]);
-    install = aptGet(["install", "-y", "-q", "wrk"]);
-  }
-  if (!Bun.which("wrk"))
-    throw new Error(
-      `wrk is missing and apt-get install -y wrk failed:\n${install.stderr.toString().slice(-2000)}`,
-    );
-};
-
 /** wrk with --latency (installed first when missing). */
 export const wrk = async (
   url: string,
@@ -121,7 +100,7 @@ export const wrk = async (
   connections = 64,
   threads = 1,
 ): Promise<WrkResult> => {
-  ensureWrk();
+  ensureDebianPackages(["wrk"], ["wrk"]);
   const proc = Bun.spawn(["wrk", `-t${threads}`, `-c${connections}`, `-d${seconds}s`, "--latency", url], {
     stdout: "pipe",
     stderr: "pipe",

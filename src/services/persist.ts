@@ -72,29 +72,25 @@ export const createPersister = (deps: PersistDeps) => {
       // Ahead of its turn, the work goes in slices so the write in flight is never kept waiting for long.
       if (sliced) await new Promise<void>((resolve) => setImmediate(resolve));
       const slice: SourcedEvent[] = [];
-      const sources: BusRecord[] = [];
       for (const record of batch.records.slice(from, from + PREPARE_SLICE)) {
         const decoded = decodeEvent(record.value);
         if (decoded.ok) {
           const event = { event: decoded.event, partition: record.partition, offset: record.offset };
           origin.set(event, record);
           slice.push(event);
-          sources.push(record);
         } else letters.push({ record, topic: batch.topic, reason: decoded.reason, error: decoded.error });
       }
-      const refused = writer.prepare?.(slice) ?? [];
-      const skip = new Set<number>();
-      for (const r of refused) {
-        skip.add(r.index);
-        letters.push({
-          record: sources[r.index] as BusRecord,
-          topic: batch.topic,
-          reason: "unstorable",
-          error: r.error,
-        });
-      }
-      slice.forEach((s, i) => {
-        if (!skip.has(i)) events.push(s);
+      const refused = new Map((writer.prepare?.(slice) ?? []).map((r) => [r.index, r.error]));
+      slice.forEach((event, i) => {
+        const error = refused.get(i);
+        if (error === undefined) events.push(event);
+        else
+          letters.push({
+            record: origin.get(event) as BusRecord,
+            topic: batch.topic,
+            reason: "unstorable",
+            error,
+          });
       });
     }
     return { events, letters };

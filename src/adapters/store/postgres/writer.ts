@@ -166,6 +166,7 @@ interface Open {
 /** A later batch whose ids are being claimed on a second connection while the current batch is written. */
 interface Staged {
   events: readonly SourcedEvent[];
+  encoded: Encoded[];
   open: Promise<Open>;
   claimed: Promise<Claimed>;
 }
@@ -258,14 +259,14 @@ export const createWriter = (deps: WriterDeps) => {
     const claimed = open.then((o) => claimIds(o.tx, batch, encoded));
     open.catch(() => {});
     claimed.catch(() => {});
-    staged = { events: batch.events, open, claimed };
+    staged = { events: batch.events, encoded, open, claimed };
   };
 
   const write = async (batch: WriteBatch): Promise<WriteResult> => {
-    const encoded = batch.events.map((s) => prepared.get(s) ?? encode(s));
+    const mine = staged?.events === batch.events ? staged : undefined;
+    const encoded = mine?.encoded ?? batch.events.map((s) => prepared.get(s) ?? encode(s));
     if (!batch.events.length && !batch.nextOffsets.size) return { inserted: 0, duplicates: 0 };
-    if (staged && staged.events !== batch.events) await dropStaged();
-    const mine = staged;
+    if (staged && !mine) await dropStaged();
     staged = undefined;
     let claimDone = () => {};
     claiming = new Promise<void>((resolve) => {
