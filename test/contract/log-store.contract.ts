@@ -3,7 +3,7 @@
 import { afterEach, beforeEach, describe, expect, it, setDefaultTimeout } from "bun:test";
 import type { Level } from "../../src/domain/level.ts";
 import type { LogEvent, StoredLogEvent } from "../../src/domain/log-event.ts";
-import { EXACT_TOTAL_BOUND, type LogQuery, type PageItem } from "../../src/domain/query.ts";
+import { EXACT_TOTAL_BOUND, type LogQuery, type PageItem, type TailQuery } from "../../src/domain/query.ts";
 import { matchTerms, parseSearch } from "../../src/domain/search-syntax.ts";
 import type { LogReader, LogWriter, SourcedEvent, WriteBatch } from "../../src/ports/log-store.ts";
 
@@ -379,6 +379,221 @@ export const logStoreContract = (name: string, make: () => Promise<StoreUnderTes
             .slice(0, 4)
             .map((w) => w.id),
         );
+      });
+    });
+
+    describe("snapshot bound", () => {
+      /**
+       * Twelve events across three minutes, the watermark, then four later arrivals inside the same window:
+       * newer than every earlier one, between two, older than all, and tying an earlier timestamp.
+       */
+      const seedSnapshot = async () => {
+        const earlier = Array.from({ length: 12 }, (_, i) =>
+          event({
+            timestamp: T0 + i * 10_000,
+            level: i % 3 ? "INFO" : "ERROR",
+            source: i % 2 ? "web" : "api",
+            message: `disk check ${i}${i % 4 ? "" : " slow"}`,
+          }),
+        );
+        await write(earlier);
+        const maxSeq = await reader.watermark();
+        const later = [
+          event({
+            timestamp: T0 + 200_000,
+            level: "ERROR",
+            source: "api",
+            message: "disk check newest slow",
+          }),
+          event({ timestamp: T0 + 55_000, source: "web", message: "disk check 1 between" }),
+          event({ timestamp: T0 - 5_000, level: "ERROR", source: "web", message: "disk check oldest slow" }),
+          event({ timestamp: T0 + 30_000, source: "api", message: "disk check tie" }),
+        ];
+        await write(later);
+        expect(await reader.watermark()).toBeGreaterThan(maxSeq);
+        return { earlier, later, all: [...earlier, ...later], maxSeq };
+      };
+      /** The whole hour around T0, and one cut mid-minute at both ends (partial minutes and whole ones). */
+      const windows = [
+        { start: T0 - 60 * MINUTE, end: T0 + 60 * MINUTE },
+        { start: T0 - 30_000, end: T0 + 90_500 },
+      ];
+      const inWindow = (events: LogEvent[], w: { start: number; end: number }) =>
+        events.filter((e) => e.timestamp >= w.start && e.timestamp <= w.end).sort(newestFirst);
+      const cursorOf = (p: { items: PageItem[] }) => {
+        const last = p.items[p.items.length - 1] as PageItem;
+        return { ts: last.timestamp, id: last.id, seq: last.seq };
+      };
+
+      it("pages by number and by cursor over exactly the events stored up to maxSeq, with their total", async () => {
+        const { earlier, all, maxSeq } = await seedSnapshot();
+        for (const w of windows) {
+          // Unbounded, the later arrivals are in the window: the bound is what leaves them out.
+          const unbounded = await reader.page(query({ ...w, size: 100 }));
+          expect(unbounded.items.map(plain)).toEqual(inWindow(all, w));
+          expect(unbounded.items.length).toBeGreaterThan(inWindow(earlier, w).length);
+
+          const want = inWindow(earlier, w);
+          const pages = Math.ceil(want.length / 4);
+          for (let page = 0; page < pages + 1; page++) {
+            const p = await reader.page(query({ ...w, size: 4, page, maxSeq }));
+            expect(p.items.map(plain)).toEqual(want.slice(page * 4, page * 4 + 4));
+            expect(p.total).toBe(want.length);
+            expect(p.totalExact).toBe(true);
+            expect(p.hasMore).toBe(page < pages - 1);
+          }
+
+          const seen: LogEvent[] = [];
+          let p = await reader.page(query({ ...w, size: 3, maxSeq }));
+          seen.push(...p.items.map(plain));
+          while (p.hasMore) {
+            p = await reader.page(query({ ...w, size: 3, maxSeq, cursor: cursorOf(p) }));
+            expect(p.total).toBe(want.length);
+            seen.push(...p.items.map(plain));
+          }
+          expect(seen).toEqual(want);
+        }
+      });
+
+      it("applies maxSeq together with level and source lists", async () => {
+        const { earlier, maxSeq } = await seedSnapshot();
+        const cases: { levels: Level[]; sources: string[] }[] = [
+          { levels: [], sources: ["web", "api"] },
+          { levels: ["ERROR", "INFO"], sources: [] },
+          { levels: ["ERROR"], sources: [] },
+          { levels: [], sources: ["web"] },
+          { levels: ["ERROR", "INFO"], sources: ["web", "api"] },
+        ];
+        for (const w of windows)
+          for (const c of cases) {
+            const want = inWindow(earlier, w).filter(
+              (e) =>
+                (!c.levels.length || c.levels.includes(e.level)) &&
+                (!c.sources.length || c.sources.includes(e.source)),
+            );
+            const first = await reader.page(query({ ...w, ...c, size: 2, maxSeq }));
+            expect(first.items.map(plain)).toEqual(want.slice(0, 2));
+            expect(first.total).toBe(want.length);
+            const second = await reader.page(query({ ...w, ...c, size: 2, page: 1, maxSeq }));
+            expect(second.items.map(plain)).toEqual(want.slice(2, 4));
+            const next = await reader.page(query({ ...w, ...c, size: 2, maxSeq, cursor: cursorOf(first) }));
+            expect(next.items.map(plain)).toEqual(want.slice(2, 4));
+            expect(next.hasMore).toBe(want.length > 4);
+          }
+      });
+
+      for (const text of ["disk", "slow", "disk -slow", '"check 1"', '"disk check" -tie', "-slow"])
+        it(`searches ${text} over exactly the events stored up to maxSeq, with their total`, async () => {
+          const { earlier, all, maxSeq } = await seedSnapshot();
+          const terms = parseSearch(text);
+          for (const w of windows) {
+            const matching = (events: LogEvent[]) =>
+              inWindow(events, w).filter((e) => matchTerms(terms, e.message));
+            const want = matching(earlier);
+            const unbounded = await reader.search({ ...query({ ...w, size: 100 }), terms });
+            expect(unbounded.items.map(plain)).toEqual(matching(all));
+
+            const whole = await reader.search({ ...query({ ...w, size: 100, maxSeq }), terms });
+            expect(whole.items.map(plain)).toEqual(want);
+            expect(whole.total).toBe(want.length);
+            expect(whole.totalExact).toBe(true);
+            expect(whole.hasMore).toBe(false);
+
+            const first = await reader.search({ ...query({ ...w, size: 2, maxSeq }), terms });
+            expect(first.items.map(plain)).toEqual(want.slice(0, 2));
+            expect(first.total).toBe(want.length);
+            const second = await reader.search({ ...query({ ...w, size: 2, page: 1, maxSeq }), terms });
+            expect(second.items.map(plain)).toEqual(want.slice(2, 4));
+            if (first.items.length === 2) {
+              const next = await reader.search({
+                ...query({ ...w, size: 2, maxSeq, cursor: cursorOf(first) }),
+                terms,
+              });
+              expect(next.items.map(plain)).toEqual(want.slice(2, 4));
+            }
+          }
+        });
+
+      it("keeps an exact total past the exact-count bound to the events stored up to maxSeq", async () => {
+        const many = Array.from({ length: EXACT_TOTAL_BOUND + 50 }, (_, i) =>
+          event({ timestamp: T0 + (i % 600) * 1000, source: i < 40 ? "rare" : "bulk" }),
+        );
+        await write(many);
+        const maxSeq = await reader.watermark();
+        await write(
+          Array.from({ length: 30 }, (_, i) =>
+            event({ timestamp: T0 + i * 7_000 + 1, source: i < 5 ? "rare" : "bulk" }),
+          ),
+        );
+        const all = await reader.page(query({ size: 10, maxSeq }));
+        // A store may answer an estimate past the bound; an exact answer must be the snapshot's count.
+        if (all.totalExact) expect(all.total).toBe(many.length);
+        else expect(all.total).toBeGreaterThan(EXACT_TOTAL_BOUND);
+        expect(all.items.map((i) => i.seq).every((seq) => seq <= maxSeq)).toBe(true);
+        const rare = await reader.page(query({ sources: ["rare"], size: 10, maxSeq }));
+        expect(rare.total).toBe(40);
+        expect(rare.totalExact).toBe(true);
+      });
+
+      it("tails from maxSeq exactly the events a listing at maxSeq leaves out", async () => {
+        const { later, all, maxSeq } = await seedSnapshot();
+        const tailOf = (over: Partial<TailQuery>) =>
+          reader.tail({ afterSeq: maxSeq, levels: [], sources: [], limit: 100, ...over });
+        expect((await tailOf({})).map(plain)).toEqual(later);
+        const w = windows[0] as { start: number; end: number };
+        for (const filter of [
+          { levels: [] as Level[], sources: ["web"] },
+          { levels: ["ERROR"] as Level[], sources: [] },
+        ]) {
+          const keep = (e: LogEvent) =>
+            (!filter.levels.length || filter.levels.includes(e.level)) &&
+            (!filter.sources.length || filter.sources.includes(e.source));
+          const listed = await reader.page(query({ ...w, ...filter, size: 100, maxSeq }));
+          const live = await tailOf(filter);
+          expect(live.map(plain)).toEqual(later.filter(keep));
+          expect([...listed.items, ...live].map(plain).sort(newestFirst)).toEqual(
+            all.filter(keep).sort(newestFirst),
+          );
+        }
+        const terms = parseSearch("slow");
+        const found = await reader.search({ ...query({ ...w, size: 100, maxSeq }), terms });
+        const live = await tailOf({ terms });
+        expect([...found.items, ...live].map(plain).sort(newestFirst)).toEqual(
+          all.filter((e) => matchTerms(terms, e.message)).sort(newestFirst),
+        );
+      });
+
+      it("tails nothing past untilSeq, even when only later events match", async () => {
+        const { earlier, maxSeq } = await seedSnapshot();
+        const upTo = (over: Partial<TailQuery>) =>
+          reader.tail({ afterSeq: 0, untilSeq: maxSeq, levels: [], sources: [], limit: 100, ...over });
+        expect((await upTo({})).map(plain)).toEqual(earlier);
+        expect((await upTo({ limit: 5 })).map(plain)).toEqual(earlier.slice(0, 5));
+        expect((await upTo({ terms: parseSearch("slow") })).map(plain)).toEqual(
+          earlier.filter((e) => e.message.endsWith("slow")),
+        );
+        expect(await upTo({ terms: parseSearch("newest") })).toEqual([]);
+        expect(await upTo({ terms: parseSearch("tie"), limit: 1 })).toEqual([]);
+      });
+
+      it("a text-filtered tail short of its limit has examined every event up to untilSeq", async () => {
+        await write([event({ message: "before" })]);
+        const from = await reader.watermark();
+        // Messages too large to index whole: every search looks at them, and the exact filter rejects them.
+        const huge = (n: number) => Array.from({ length: 30_000 }, (_, i) => `w${n}x${i}`).join(" ");
+        await write(Array.from({ length: 10 }, (_, n) => event({ message: huge(n) })));
+        const needle = event({ message: "the needle" });
+        await write([needle]);
+        const until = await reader.watermark();
+        const found = await reader.tail({
+          afterSeq: from,
+          untilSeq: until,
+          levels: [],
+          sources: [],
+          terms: parseSearch("needle"),
+          limit: 1,
+        });
+        expect(found.map(plain)).toEqual([needle]);
       });
     });
 

@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Server } from "bun";
 import { decodeCursor } from "../../src/domain/cursor.ts";
+import { openSse } from "../helpers/sse.ts";
 import {
   BASE,
   createGatewayFixture,
@@ -11,12 +12,6 @@ import {
   type GatewayFixture,
   qs,
 } from "./gateway-fixture.ts";
-
-interface SseEvent {
-  event: string;
-  id: string | undefined;
-  data: string;
-}
 
 let f: GatewayFixture;
 let server: Server<undefined>;
@@ -35,58 +30,19 @@ afterAll(async () => {
   await f.close();
 });
 
-const parseFrame = (frame: string): SseEvent | undefined => {
-  const e: SseEvent = { event: "message", id: undefined, data: "" };
-  const data: string[] = [];
-  let hasData = false;
-  for (const line of frame.split("\n")) {
-    if (line.startsWith(":")) continue;
-    const at = line.indexOf(":");
-    const field = at < 0 ? line : line.slice(0, at);
-    const value = at < 0 ? "" : line.slice(at + 1).replace(/^ /, "");
-    if (field === "data") {
-      data.push(value);
-      hasData = true;
-    } else if (field === "id") e.id = value;
-    else if (field === "event") e.event = value;
-  }
-  if (!hasData) return undefined;
-  e.data = data.join("\n");
-  return e;
-};
-
 /** Opens a tail and collects its events until closed. */
 const openTail = async (
   query: Record<string, string> = {},
   headers: Record<string, string> = {},
   raw?: string,
 ) => {
-  const abort = new AbortController();
   const search = raw ?? qs(query);
-  const url = `http://127.0.0.1:${server.port}${BASE}/tail${search ? `?${search}` : ""}`;
-  const res = await fetch(url, { headers, signal: abort.signal });
-  const received: SseEvent[] = [];
-  const reader = res.body?.getReader();
-  const decoder = new TextDecoder();
-  const pump = (async () => {
-    if (!reader) return;
-    let buffer = "";
-    try {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) return;
-        buffer += decoder.decode(value, { stream: true });
-        for (let at = buffer.indexOf("\n\n"); at >= 0; at = buffer.indexOf("\n\n")) {
-          const e = parseFrame(buffer.slice(0, at));
-          buffer = buffer.slice(at + 2);
-          if (e) received.push(e);
-        }
-      }
-    } catch {
-      // aborted by close()
-    }
-  })();
-  const messages = () => received.filter((e) => e.event === "message");
+  const sse = await openSse(
+    `http://127.0.0.1:${server.port}${BASE}/tail${search ? `?${search}` : ""}`,
+    headers,
+  );
+  const { res, received } = sse;
+  const messages = sse.messages;
   const tail = {
     res,
     received,
@@ -96,10 +52,7 @@ const openTail = async (
     lastEventId: () => received.filter((e) => e.id !== undefined).at(-1)?.id,
     waitForReady: () => eventually(async () => received.some((e) => e.event === "ready"), 5000),
     waitFor: (n: number, withinMs = 5000) => eventually(async () => messages().length >= n, withinMs),
-    close: async () => {
-      abort.abort();
-      await pump;
-    },
+    close: sse.close,
   };
   return tail;
 };

@@ -42,10 +42,15 @@ const batches = (events: LogEvent[], size: number) =>
     nextOffsets: new Map(),
   }));
 
-/** One schema written once, read through stores of different tunings. */
+/**
+ * One schema written once, read through stores of different tunings. Events in `later` are written after
+ * the rest, and `mark.seq` is the watermark between the two.
+ */
 const withSchema = (
   events: LogEvent[],
   tunings: Record<string, Parameters<typeof createPostgresStore>[1]>,
+  later: LogEvent[] = [],
+  mark: { seq: number } = { seq: 0 },
 ) => {
   const schema = uniqueName("t");
   const stores = new Map<string, PostgresStore>();
@@ -55,6 +60,8 @@ const withSchema = (
     const first = [...stores.values()][0] as PostgresStore;
     await first.writer.start();
     for (const b of batches(events, 8000)) await first.writer.write(b);
+    mark.seq = await first.reader.watermark();
+    for (const b of batches(later, 8000)) await first.writer.write(b);
     for (const s of stores.values()) await s.reader.start();
   });
   afterAll(async () => {
@@ -66,55 +73,48 @@ const withSchema = (
   return stores;
 };
 
-describe("postgres search strategies", () => {
-  const RARE = new Set([5, 300, 301, 500, 700, 790, 799]);
-  const events: LogEvent[] = Array.from({ length: 800 }, (_, i) => {
-    const words = [`event${i}`];
-    if (i % 3 === 0) words.push("common");
-    if (i % 40 === 0) words.push("sparse");
-    if (RARE.has(i)) words.push("rare event");
-    if (i >= 600 && i < 700) words.push("burst");
-    return {
-      id: `e${String(i).padStart(4, "0")}`,
-      level: i % 7 === 0 ? "ERROR" : "INFO",
-      message: words.join(" "),
-      source: i % 2 ? "web" : "api",
-      timestamp: END - 60_000 - Math.floor(i / 2) * 36_000,
-      metadata: null,
-    };
-  });
-  // From walking only to probing almost at once: each path of the strategy must give the same pages.
-  const stores = withSchema(events, {
-    "walks only": { search: { firstWalkRows: 1000, walkRows: 1000, probeCap: 1000, maxWalked: 1000 } },
-    "short first walk, then walks or probes": {
-      search: { firstWalkRows: 3, walkRows: 60, probeCap: 15, maxWalked: 400 },
-    },
-    "probes after the least walk": { search: { firstWalkRows: 1, walkRows: 1, probeCap: 6, maxWalked: 400 } },
-    defaults: {},
-  });
-
-  const follow = async (store: PostgresStore, q: SearchQuery): Promise<PageItem[]> => {
-    const seen: PageItem[] = [];
-    let page: LogPage = await store.reader.search(q);
-    seen.push(...page.items);
-    for (let i = 0; page.hasMore && i < 500; i++) {
-      const last = page.items[page.items.length - 1] as PageItem;
-      page = await store.reader.search({ ...q, cursor: { ts: last.timestamp, id: last.id, seq: last.seq } });
-      seen.push(...page.items);
-    }
-    return seen;
+const RARE = new Set([5, 300, 301, 500, 700, 790, 799]);
+const strategyEvents: LogEvent[] = Array.from({ length: 800 }, (_, i) => {
+  const words = [`event${i}`];
+  if (i % 3 === 0) words.push("common");
+  if (i % 40 === 0) words.push("sparse");
+  if (RARE.has(i)) words.push("rare event");
+  if (i >= 600 && i < 700) words.push("burst");
+  return {
+    id: `e${String(i).padStart(4, "0")}`,
+    level: i % 7 === 0 ? "ERROR" : "INFO",
+    message: words.join(" "),
+    source: i % 2 ? "web" : "api",
+    timestamp: END - 60_000 - Math.floor(i / 2) * 36_000,
+    metadata: null,
   };
+});
+// From walking only to probing almost at once: each path of the strategy must give the same pages.
+const TUNINGS = {
+  "walks only": { search: { firstWalkRows: 1000, walkRows: 1000, probeCap: 1000, maxWalked: 1000 } },
+  "short first walk, then walks or probes": {
+    search: { firstWalkRows: 3, walkRows: 60, probeCap: 15, maxWalked: 400 },
+  },
+  "probes after the least walk": { search: { firstWalkRows: 1, walkRows: 1, probeCap: 6, maxWalked: 400 } },
+  defaults: {},
+};
+const TEXTS = ["common", "sparse", "rare", "burst", "burst common", '"rare event"', "sparse -web", "-common"];
 
-  const TEXTS = [
-    "common",
-    "sparse",
-    "rare",
-    "burst",
-    "burst common",
-    '"rare event"',
-    "sparse -web",
-    "-common",
-  ];
+const follow = async (store: PostgresStore, q: SearchQuery): Promise<PageItem[]> => {
+  const seen: PageItem[] = [];
+  let page: LogPage = await store.reader.search(q);
+  seen.push(...page.items);
+  for (let i = 0; page.hasMore && i < 500; i++) {
+    const last = page.items[page.items.length - 1] as PageItem;
+    page = await store.reader.search({ ...q, cursor: { ts: last.timestamp, id: last.id, seq: last.seq } });
+    seen.push(...page.items);
+  }
+  return seen;
+};
+
+describe("postgres search strategies", () => {
+  const events = strategyEvents;
+  const stores = withSchema(events, TUNINGS);
 
   it("pages by cursor through the same matches whatever the tuning", async () => {
     for (const [name, store] of stores)
@@ -139,6 +139,51 @@ describe("postgres search strategies", () => {
             hasMore: want.length > (page + 1) * 9,
           });
           // Exclusions alone are counted by walking at most maxWalked rows: past that, an estimate.
+          if (p.totalExact || !text.startsWith("-"))
+            expect({ name, text, total: p.total, exact: p.totalExact }).toEqual({
+              name,
+              text,
+              total: want.length,
+              exact: true,
+            });
+        }
+      }
+  });
+});
+
+describe("postgres search strategies at a snapshot", () => {
+  // A quarter of the events arrive after the snapshot, interleaved in time with the rest, with the same words.
+  const earlier = strategyEvents.filter((_, i) => i % 4 !== 1);
+  const later = strategyEvents.filter((_, i) => i % 4 === 1);
+  const mark = { seq: 0 };
+  const stores = withSchema(earlier, TUNINGS, later, mark);
+
+  it("pages by cursor through the matches stored up to maxSeq whatever the tuning", async () => {
+    for (const [name, store] of stores)
+      for (const text of TEXTS) {
+        const all = ids(await follow(store, searchQuery(text, { size: 7 })));
+        expect({ name, text, all }).toEqual({ name, text, all: expected(strategyEvents, text) });
+        const got = ids(await follow(store, searchQuery(text, { size: 7, maxSeq: mark.seq })));
+        expect({ name, text, got }).toEqual({ name, text, got: expected(earlier, text) });
+      }
+  });
+
+  it("pages by number with the items and exact totals of maxSeq whatever the tuning", async () => {
+    const infos = earlier.filter((e) => e.level === "INFO");
+    for (const [name, store] of stores)
+      for (const text of TEXTS) {
+        const want = expected(infos, text);
+        for (const page of [0, 1, 4]) {
+          const p = await store.reader.search(
+            searchQuery(text, { size: 9, page, levels: ["INFO"], maxSeq: mark.seq }),
+          );
+          expect({ name, text, page, ids: ids(p.items), hasMore: p.hasMore }).toEqual({
+            name,
+            text,
+            page,
+            ids: want.slice(page * 9, page * 9 + 9),
+            hasMore: want.length > (page + 1) * 9,
+          });
           if (p.totalExact || !text.startsWith("-"))
             expect({ name, text, total: p.total, exact: p.totalExact }).toEqual({
               name,

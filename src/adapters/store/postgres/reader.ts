@@ -1,19 +1,32 @@
-// The read side: newest-first pages with keyset or offset and exact totals, findById, tail, watermark.
+// The read side: newest-first pages with keyset or offset and exact totals at a snapshot, findById, tail, watermark.
 
 import type { StoredLogEvent } from "../../../domain/log-event.ts";
-import type { LogPage, LogQuery, TailQuery } from "../../../domain/query.ts";
+import { EXACT_TOTAL_BOUND, type LogPage, type LogQuery, type TailQuery } from "../../../domain/query.ts";
 import { matchTerms } from "../../../domain/search-syntax.ts";
-import type { Sql } from "./connect.ts";
+import type { Sql, Tx } from "./connect.ts";
 import { exactCount } from "./rollup.ts";
-import { afterSql, at, columns, type EventRow, filterSql, toEvent } from "./rows.ts";
+import { afterSql, at, columns, type EventRow, filterSql, snapshotSql, toEvent } from "./rows.ts";
+import { useCustomPlans } from "./search-sql.ts";
 import { prefilterQuery } from "./tsv.ts";
 
 /** Lists longer than this are filtered with IN instead of one ordered index scan per value. */
 const MAX_BRANCHES = 16;
-/** Most rounds a filtered tail runs when the exact filter keeps none of a round's rows. */
+/** Without untilSeq, most rounds a filtered tail runs when the exact filter keeps too few of a round's rows. */
 const TAIL_ROUNDS = 8;
+/** Most rows one round of a tail fetches once the exact filter has rejected some. */
+const TAIL_ROWS = 5_000;
 
-export const createReader = (sql: Sql) => {
+export interface ReaderTuning {
+  /**
+   * Rows stored after a listing's snapshot that its total examines at most (see total below): each one is a
+   * heap visit, some 10,000 of them take a few milliseconds.
+   */
+  newerScan: number;
+}
+
+export const DEFAULT_READER_TUNING: ReaderTuning = { newerScan: EXACT_TOTAL_BOUND };
+
+export const createReader = (sql: Sql, tuning: ReaderTuning = DEFAULT_READER_TUNING) => {
   /**
    * The newest `limit` rows after the keyset position. With several sources (or levels) each value gets its
    * own ordered scan of its (source|level, ts, id) index and the scans are merged: IN over a list would read
@@ -21,7 +34,7 @@ export const createReader = (sql: Sql) => {
    */
   const newest = (q: LogQuery, offset: number, limit: number) => {
     const after = afterSql(sql, q.cursor);
-    const window = sql`ts >= ${at(q.start)} and ts <= ${at(q.end)} ${after}`;
+    const window = sql`ts >= ${at(q.start)} and ts <= ${at(q.end)} ${snapshotSql(sql, q)} ${after}`;
     const take = offset + limit;
     const bySource = q.sources.length > 1 && q.sources.length <= MAX_BRANCHES;
     const byLevel =
@@ -45,14 +58,59 @@ export const createReader = (sql: Sql) => {
     >`select * from (${union}) u order by ts desc, id desc limit ${limit} offset ${offset}`;
   };
 
+  /**
+   * Among the first `scan` rows stored after `seq` (whatever their time), those in the window and lists of
+   * `q`; with the watermark, which says how many rows were stored after `seq` in all (seq has no gaps).
+   */
+  const countNewer = async (tx: Tx, q: LogQuery, seq: number, scan: number) => {
+    const f = { start: q.start, end: q.end, levels: q.levels, sources: q.sources };
+    const [row] = await tx<{ n: string; examined: string; w: string }[]>`
+      select count(*) filter (where ${filterSql(tx, f)}) as n, count(*) as examined,
+        (select seq from log_watermark) as w
+      from (select ts, level, source from log_events where seq > ${seq} limit ${scan}) s`;
+    return {
+      n: Number(row?.n ?? 0),
+      examined: Number(row?.examined ?? 0),
+      arrived: Number(row?.w ?? 0) - seq,
+    };
+  };
+
+  /**
+   * The total of a page, exact at any size: rollups for whole minutes, rows for the two partial ones. The
+   * rollups count every stored row, so at a snapshot the rows stored after it are taken off: the seq index
+   * finds them, few on a fresh snapshot, where checking seq on every counted row would turn the index-only
+   * counts into heap visits. Both counts read one snapshot of the database (a repeatable-read transaction):
+   * a row committed between two statements would be in one count only.
+   * An old snapshot under heavy ingest has more rows after it than newerScan: the total is then an estimate,
+   * flagged as one, even below EXACT_TOTAL_BOUND: the share of the first newerScan of them that the query
+   * holds, scaled to all of them, taken off the count. Exact would mean visiting every newer row, or every
+   * row of the window under the query's index (a narrow filter's rows lie one to a heap page: seconds cold).
+   */
+  const total = async (q: LogQuery): Promise<{ total: number; totalExact: boolean }> => {
+    const maxSeq = q.maxSeq;
+    if (maxSeq === undefined) return { total: await exactCount(sql, q), totalExact: true };
+    return sql.begin("isolation level repeatable read, read only", async (tx) => {
+      // The newer rows are counted with a custom plan, so that the seq index is chosen for a bound near the
+      // newest row (a generic plan is made for a third of the table and may scan all of it); the plan mode
+      // is set before that count is even sent. The rollup count keeps its cached generic plan (a custom one
+      // takes longer to plan than to run).
+      const [all] = await Promise.all([exactCount(tx, q), useCustomPlans(tx)]);
+      const newer = await countNewer(tx, q, maxSeq, tuning.newerScan);
+      if (newer.examined < tuning.newerScan) return { total: all - newer.n, totalExact: true };
+      const share = newer.n / newer.examined;
+      return {
+        total: Math.max(0, Math.round(all - share * Math.max(newer.arrived, newer.examined))),
+        totalExact: false,
+      };
+    });
+  };
+
   const page = async (q: LogQuery): Promise<LogPage> => {
     const offset = q.cursor ? 0 : q.page * q.size;
-    // The total is exact at any size: rollups for whole minutes, rows for the two partial ones.
-    const [rows, total] = await Promise.all([newest(q, offset, q.size + 1), exactCount(sql, q)]);
+    const [rows, counted] = await Promise.all([newest(q, offset, q.size + 1), total(q)]);
     return {
       items: rows.slice(0, q.size).map(toEvent),
-      total,
-      totalExact: true,
+      ...counted,
       hasMore: rows.length > q.size,
     };
   };
@@ -67,20 +125,33 @@ export const createReader = (sql: Sql) => {
     return row ? toEvent(row) : undefined;
   };
 
+  /**
+   * Rounds in seq order until `limit` events passed the exact filter or a round came back short. A round
+   * that came back short has examined every row up to untilSeq, which the caller then resumes after: so with
+   * untilSeq the rounds go on as long as it takes (each one fetching twice the rows of the last, up to
+   * TAIL_ROWS, as the exact filter rejected some), and without it stop after TAIL_ROUNDS.
+   */
   const tail = async (q: TailQuery): Promise<StoredLogEvent[]> => {
+    if (q.limit <= 0) return [];
     const tsq = q.terms ? prefilterQuery(q.terms) : undefined;
     const out: StoredLogEvent[] = [];
     let after = q.afterSeq;
-    for (let round = 0; round < TAIL_ROUNDS && out.length < q.limit; round++) {
-      const limit = q.limit - out.length;
+    let size = q.limit;
+    for (let round = 0; q.untilSeq !== undefined || round < TAIL_ROUNDS; round++) {
       const rows = await sql<EventRow[]>`select ${columns(sql)} from log_events where seq > ${after}
+        ${q.untilSeq !== undefined ? sql`and seq <= ${q.untilSeq}` : sql``}
         ${q.levels.length ? sql`and level in ${sql(q.levels)}` : sql``}
         ${q.sources.length ? sql`and source in ${sql(q.sources)}` : sql``}
         ${tsq ? sql`and tsv @@ ${tsq}::tsquery` : sql``}
-        order by seq limit ${limit}`;
-      for (const r of rows) if (!q.terms || matchTerms(q.terms, r.message)) out.push(toEvent(r));
-      if (rows.length < limit) break;
+        order by seq limit ${size}`;
+      for (const r of rows) {
+        if (q.terms && !matchTerms(q.terms, r.message)) continue;
+        out.push(toEvent(r));
+        if (out.length === q.limit) return out;
+      }
+      if (rows.length < size) break;
       after = Number((rows[rows.length - 1] as EventRow).seq);
+      size = Math.max(q.limit - out.length, Math.min(2 * size, TAIL_ROWS));
     }
     return out;
   };

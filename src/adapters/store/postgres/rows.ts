@@ -2,7 +2,7 @@
 
 import type { Level } from "../../../domain/level.ts";
 import type { Metadata, StoredLogEvent } from "../../../domain/log-event.ts";
-import type { LogFilter } from "../../../domain/query.ts";
+import type { LogFilter, LogQuery } from "../../../domain/query.ts";
 import type { Queryable as Sql } from "./connect.ts";
 
 export interface EventRow {
@@ -31,10 +31,20 @@ export const columns = (sql: Sql) => sql`ts, id, seq, level, source, message, me
 
 export const at = (ms: number): Date => new Date(ms);
 
-/** The time window and level/source lists of a query. */
-export const filterSql = (sql: Sql, f: LogFilter) => sql`ts >= ${at(f.start)} and ts <= ${at(f.end)}
+/**
+ * A listing's snapshot bound: rows stored up to maxSeq. No index of a listing holds seq, so it is checked on
+ * the heap row each plan visits anyway; it rejects only rows stored after the snapshot, so it costs nearly
+ * nothing on a fresh one.
+ */
+export const snapshotSql = (sql: Sql, q: Pick<LogQuery, "maxSeq">) =>
+  q.maxSeq === undefined ? sql`` : sql`and seq <= ${q.maxSeq}`;
+
+/** The time window and level/source lists of a query, and its snapshot bound when it has one. */
+export const filterSql = (sql: Sql, f: LogFilter & Pick<LogQuery, "maxSeq">) => sql`ts >= ${at(f.start)}
+  and ts <= ${at(f.end)}
   ${f.levels.length ? sql`and level in ${sql(f.levels)}` : sql``}
-  ${f.sources.length ? sql`and source in ${sql(f.sources)}` : sql``}`;
+  ${f.sources.length ? sql`and source in ${sql(f.sources)}` : sql``}
+  ${snapshotSql(sql, f)}`;
 
 /** Keyset position: rows strictly after (ts, id) in (ts desc, id desc) order. */
 export interface Position {

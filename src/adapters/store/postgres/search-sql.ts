@@ -1,4 +1,5 @@
 // The queries of a search: a bounded newest-first walk, a time-slice index probe, and bounded counts.
+// Each one reads through filterSql, so each holds a listing's snapshot bound (maxSeq) as well as its window.
 
 import type { LogQuery } from "../../../domain/query.ts";
 import type { Tx } from "./connect.ts";

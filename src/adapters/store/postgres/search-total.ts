@@ -25,7 +25,10 @@ export interface TotalSources {
   known: number | undefined;
   /** What the walks saw, when at least one ended full or filled its page. */
   sample: Sample | undefined;
-  /** Events in the window, from the rollups. */
+  /**
+   * Events in the window, from the rollups. They count rows stored after a listing's snapshot too, so only
+   * estimates scale by them; every exact total here counts rows under the snapshot bound (filterSql).
+   */
   rows(): Promise<number>;
   /** Walks up to `rows` more rows after the sample, counting only. */
   extend?(rows: number): Promise<Sample>;
