@@ -157,6 +157,9 @@ const reserveWithin = async (pool: Sql, ms: number): Promise<Reserved> => {
   }
 };
 
+/** Why a staged transaction is rolled back when nothing went wrong: its connection stays in use. */
+const DROPPED = new Error("staged write dropped");
+
 /** A transaction on a reserved write connection. */
 interface Open {
   pool: Sql;
@@ -222,7 +225,8 @@ export const createWriter = (deps: WriterDeps) => {
   const end = async ({ pool, tx }: Open, error?: unknown): Promise<void> => {
     let reusable = true;
     if (error === undefined) await tx`commit`;
-    else if (error instanceof CopyTimeoutError || sqlState(error) === undefined) reusable = false;
+    else if (error !== DROPPED && (error instanceof CopyTimeoutError || sqlState(error) === undefined))
+      reusable = false;
     else
       await tx`rollback`.catch(() => {
         reusable = false;
@@ -244,7 +248,7 @@ export const createWriter = (deps: WriterDeps) => {
       () => undefined,
       (error: unknown) => error,
     );
-    await end(open, failed ?? new Error("staged write dropped")).catch(() => {});
+    await end(open, failed ?? DROPPED).catch(() => {});
   };
 
   const stage = (batch: WriteBatch): void => {
