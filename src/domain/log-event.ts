@@ -4,6 +4,7 @@ import { uuidv7 } from "uuidv7";
 import { z } from "zod";
 import { type FieldIssue, validationError } from "./errors.ts";
 import { LEVELS, type Level, parseLevel } from "./level.ts";
+import { plainEvent } from "./plain-event.ts";
 import { findUnstorable, jsonDepth, unstorableReason } from "./text.ts";
 import { parseTime } from "./time.ts";
 
@@ -146,11 +147,15 @@ export const toFieldIssues = (error: z.ZodError, prefix = "", raw?: unknown): Fi
 
 export type EventParseResult = { ok: true; event: LogEvent } | { ok: false; issues: FieldIssue[] };
 
-/** Validates one raw JSON value and fills the defaults (id: UUIDv7, timestamp: receive time). */
-export const makeEventParser = (limits: EventLimits = DEFAULT_EVENT_LIMITS) => {
+type EventParser = (raw: unknown, receivedAt?: number, prefix?: string) => EventParseResult;
+
+const notAnObject = (raw: unknown): boolean => raw === null || typeof raw !== "object" || Array.isArray(raw);
+
+/** The schema's verdict alone, defaults filled: what makeEventParser answers for anything not plainly valid. */
+export const makeSchemaEventParser = (limits: EventLimits = DEFAULT_EVENT_LIMITS): EventParser => {
   const schema = makeLogEventInput(limits);
-  return (raw: unknown, receivedAt: number = Date.now(), prefix = ""): EventParseResult => {
-    if (raw === null || typeof raw !== "object" || Array.isArray(raw))
+  return (raw, receivedAt = Date.now(), prefix = "") => {
+    if (notAnObject(raw))
       return { ok: false, issues: [{ field: prefix || "body", message: "must be a JSON object" }] };
     const parsed = schema.safeParse(raw);
     if (!parsed.success) return { ok: false, issues: toFieldIssues(parsed.error, prefix, raw) };
@@ -167,6 +172,20 @@ export const makeEventParser = (limits: EventLimits = DEFAULT_EVENT_LIMITS) => {
         metadata: v.metadata ? (v.metadata as Metadata) : null,
       },
     };
+  };
+};
+
+/**
+ * Validates one raw JSON value and fills the defaults (id: UUIDv7, timestamp: receive time). A plainly valid
+ * event is accepted by a hand check (plainEvent); the schema judges every other one and words its errors.
+ */
+export const makeEventParser = (limits: EventLimits = DEFAULT_EVENT_LIMITS): EventParser => {
+  const bySchema = makeSchemaEventParser(limits);
+  return (raw, receivedAt = Date.now(), prefix = "") => {
+    const plain = notAnObject(raw)
+      ? undefined
+      : plainEvent(raw as Record<string, unknown>, limits, receivedAt);
+    return plain ? { ok: true, event: plain } : bySchema(raw, receivedAt, prefix);
   };
 };
 

@@ -38,6 +38,12 @@ const malformed = (problem: string): DomainError =>
     details: [{ field: "body", message: problem }],
   });
 
+const UTF8 = new TextDecoder("utf-8", { fatal: true });
+
+const unreadable = (): never => {
+  throw malformed("could not be read (truncated or corrupt compression)");
+};
+
 /** Collects a byte stream, failing as soon as it passes max bytes. */
 const collect = async (stream: ReadableStream<Uint8Array>, max: number): Promise<Uint8Array> => {
   const chunks: Uint8Array[] = [];
@@ -73,11 +79,18 @@ export const readBodyText = async (req: Request, maxBytes: number): Promise<stri
   // gzip adds only a few bytes to incompressible data, so a compressed body over the limit expands past it too.
   if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge(maxBytes);
   if (!req.body) return "";
-  // The limit applies to the decompressed bytes, counted as they stream out: a gzip bomb stops at maxBytes.
-  const stream = gzip ? req.body.pipeThrough(new DecompressionStream("gzip")) : req.body;
-  const bytes = await collect(stream, maxBytes);
+  let bytes: Uint8Array;
+  if (!gzip && Number.isFinite(declared)) {
+    // A declared length bounds what the server reads (and is within the limit): one native read, no stream.
+    bytes = new Uint8Array(await req.arrayBuffer().catch(unreadable));
+    if (bytes.byteLength > maxBytes) throw tooLarge(maxBytes);
+  } else {
+    // The limit applies to the decompressed bytes, counted as they stream out: a gzip bomb stops at maxBytes.
+    const stream = gzip ? req.body.pipeThrough(new DecompressionStream("gzip")) : req.body;
+    bytes = await collect(stream, maxBytes);
+  }
   try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    return UTF8.decode(bytes);
   } catch {
     throw malformed("is not valid UTF-8");
   }

@@ -129,11 +129,12 @@ export const createIngest = (deps: IngestDeps) => {
       const report = (index: number, field: string, message: string): void => {
         if (errors.length < MAX_REPORTED_ERRORS) errors.push({ index, field, message });
       };
-      items.forEach((raw, index) => {
+      for (let index = 0; index < items.length; index++) {
+        const raw = items[index];
         if (raw instanceof MalformedItem) {
           failureCount++;
           report(index, "body", raw.reason);
-          return;
+          continue;
         }
         const result = parse(raw, receivedAt);
         if (result.ok) valid.push(result.event);
@@ -141,7 +142,7 @@ export const createIngest = (deps: IngestDeps) => {
           failureCount++;
           for (const issue of result.issues) report(index, issue.field, issue.message);
         }
-      });
+      }
       if (failureCount) observer?.rejected(failureCount);
       if (valid.length) await publish(valid);
       return {
