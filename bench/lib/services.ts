@@ -75,14 +75,35 @@ export const migrateProductSchema = async (db: string, times: number[] = []): Pr
 export const kafka = () =>
   new Kafka({ clientId: "logproc-bench", brokers: KAFKA_BROKERS, logLevel: logLevel.NOTHING });
 
+/**
+ * Creates the topic and returns once every partition has a leader. Creating several topics at once, the
+ * broker may answer the leader wait with "does not host this topic-partition" although the topic exists:
+ * then the leaders are polled from the metadata instead.
+ */
 export const createTopic = async (topic: string, partitions = 6): Promise<void> => {
   const a = kafka().admin();
   await a.connect();
   try {
-    await a.createTopics({
-      topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }],
-      waitForLeaders: true,
-    });
+    try {
+      await a.createTopics({
+        topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }],
+        waitForLeaders: true,
+      });
+      return;
+    } catch (error) {
+      if (!(await a.listTopics()).includes(topic)) throw error;
+    }
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const led = await a
+        .fetchTopicMetadata({ topics: [topic] })
+        .then((m) => m.topics[0]?.partitions.filter((p) => p.leader >= 0).length ?? 0)
+        .catch(() => 0);
+      if (led === partitions) return;
+      if (Date.now() > deadline)
+        throw new Error(`topic ${topic}: ${led} of ${partitions} partitions led after 30 s`);
+      await Bun.sleep(200);
+    }
   } finally {
     await a.disconnect();
   }

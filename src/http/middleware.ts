@@ -2,16 +2,19 @@
 
 import { timingSafeEqual } from "node:crypto";
 import type { MiddlewareHandler } from "hono";
-import { uuidv7 } from "uuidv7";
 import { DomainError } from "../domain/errors.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import { errorResponse } from "./errors.ts";
+import { requestUuid } from "./request-id.ts";
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/** The request's id: the caller's X-Request-Id when it is a plain token, else a new UUIDv7. */
+export const requestIdOf = (given: string | null | undefined): string =>
+  given && REQUEST_ID.test(given) ? given : requestUuid();
+
 export const requestId = (): MiddlewareHandler => async (c, next) => {
-  const given = c.req.header("x-request-id");
-  const id = given && REQUEST_ID.test(given) ? given : uuidv7();
+  const id = requestIdOf(c.req.header("x-request-id"));
   c.set("requestId", id);
   c.header("X-Request-Id", id);
   await next();
@@ -33,7 +36,10 @@ export const countRequests = (metrics: Metrics | undefined, role: string): Middl
   };
 };
 
-const keyOf = (authorization: string | undefined, apiKey: string | undefined): string | undefined => {
+const keyOf = (
+  authorization: string | null | undefined,
+  apiKey: string | null | undefined,
+): string | undefined => {
   if (apiKey) return apiKey.trim();
   const m = authorization ? /^Bearer\s+(.+)$/i.exec(authorization.trim()) : null;
   return m?.[1]?.trim();
@@ -49,6 +55,13 @@ export const matchesKey = (given: string, keys: readonly string[]): boolean => {
     ok = same || ok;
   }
   return ok;
+};
+
+/** True when no keys are configured or the request carries one of them (what apiKeyAuth lets through). */
+export const keyAccepted = (headers: Headers, keys: readonly string[]): boolean => {
+  if (keys.length === 0) return true;
+  const given = keyOf(headers.get("authorization"), headers.get("x-api-key"));
+  return !!given && matchesKey(given, keys);
 };
 
 /**

@@ -55,7 +55,8 @@ export const createCache = (
       else if (state === "closed") logger.info("redis circuit closed: cache in use again");
     },
   });
-  return new LayeredCache(guarded, { l1TtlMs: Math.min(1000, config.query.liveTtlMs), maxEntries: 1000 });
+  // An L1 copy lives as long as its writer allowed (keys carry the watermark: an entry never changes).
+  return new LayeredCache(guarded, { l1TtlMs: config.query.cacheTtlMs, maxEntries: 1000 });
 };
 
 export interface GatewayOptions {

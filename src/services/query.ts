@@ -1,7 +1,8 @@
 // Query use-case: cache-aside reads keyed by the store's watermark, so a cached answer is never staler than the bound.
 //
 // Why a repeated query sees a new event within the bound: every key carries the watermark W (the highest
-// committed arrival seq), read from the store at most `watermarkReuseMs` ago. A listing is computed with
+// committed arrival seq), read from the store at most `watermarkReuseMs` ago (twice that for the hot path
+// while a fresher read is under way). A listing is computed with
 // maxSeq = W, so its cached answer is a pure function of its key: once an event commits, the next
 // watermark read moves W past it and every later request looks under a key that no cached answer can
 // hold yet. Answers whose window ends at "now" also expire after liveTtlMs, as the window itself moves.
@@ -67,6 +68,7 @@ export const createQueryService = (deps: QueryDeps) => {
   let mark = { value: 0, readAt: Number.NEGATIVE_INFINITY };
   let markInFlight: Promise<number> | undefined;
   const inflight = new Map<string, Promise<string>>();
+  const lookups = new Map<string, Promise<string | undefined>>();
   const memo = new Map<string, Memo>();
 
   const unavailable = (error: unknown): DomainError => {
@@ -94,6 +96,19 @@ export const createQueryService = (deps: QueryDeps) => {
     return markInFlight;
   };
 
+  /** Concurrent lookups of one key share one cache read (a burst of requests after an entry expires). */
+  const lookup = (fullKey: string): Promise<string | undefined> => {
+    const pending = lookups.get(fullKey);
+    if (pending) return pending;
+    const read = deps.cache.get(fullKey);
+    lookups.set(fullKey, read);
+    const settled = () => {
+      if (lookups.get(fullKey) === read) lookups.delete(fullKey);
+    };
+    read.then(settled, settled);
+    return read;
+  };
+
   /** Serves from the cache when it can; any cache failure is a bypass, never an error. */
   const cached = async (
     fullKey: string,
@@ -102,7 +117,7 @@ export const createQueryService = (deps: QueryDeps) => {
   ): Promise<string> => {
     let result: CacheResult = "miss";
     try {
-      const hit = await deps.cache.get(fullKey);
+      const hit = await lookup(fullKey);
       if (hit !== undefined) {
         observer?.cache("hit");
         return hit;
@@ -143,6 +158,16 @@ export const createQueryService = (deps: QueryDeps) => {
    * cursor: "before every event") bounds nothing but the snapshot, so the store gets no position at all:
    * a store must never be handed a time it cannot represent (PostgreSQL has no year 10000).
    */
+  /** Sets m's snapshot for watermark w; its full key changes only with the snapshot, not per request. */
+  const snapshotAt = (m: Memo, w: number): number => {
+    const seq = snapshotOf(m.cursorSeq, w);
+    if (m.seq !== seq) {
+      m.seq = seq;
+      m.fullKey = `q:${seq}:${m.key}`;
+    }
+    return seq;
+  };
+
   const positioned = <Q extends ParsedLogQuery>(q: Q, seq: number): Q =>
     q.cursor && q.cursor.ts > MAX_TIME_MS
       ? { ...q, cursor: undefined, page: 0, maxSeq: seq }
@@ -191,12 +216,7 @@ export const createQueryService = (deps: QueryDeps) => {
         }
       }
       const w = watermark();
-      const seq = snapshotOf(m.cursorSeq, typeof w === "number" ? w : await w);
-      // The full key changes only with the snapshot: built once per watermark, not per request.
-      if (m.seq !== seq) {
-        m.seq = seq;
-        m.fullKey = `q:${seq}:${m.key}`;
-      }
+      const seq = snapshotAt(m, typeof w === "number" ? w : await w);
       const entry = m;
       return cached(
         m.fullKey,
@@ -207,6 +227,25 @@ export const createQueryService = (deps: QueryDeps) => {
         },
       );
     };
+
+  /**
+   * The hot path of a listing: its answer's bytes when everything needed is at hand without waiting (the
+   * query string's parse is memoized, the watermark is fresh, this process holds the answer under the
+   * current key). Anything else is undefined, and the request takes the full path, which decides the same
+   * key by the same rules; a hit here counts as a cache hit as it would there.
+   */
+  const hot = (endpoint: string, raw: string): Blob | undefined => {
+    if (raw.length > MEMO_MAX_RAW) return undefined;
+    const m = memo.get(`${endpoint}?${raw}`);
+    if (!m) return undefined;
+    // While a fresher watermark is being read, the last one still serves, twice its reuse window at most.
+    const w = watermark();
+    if (typeof w !== "number" && now() - mark.readAt >= 2 * reuseMs) return undefined;
+    snapshotAt(m, typeof w === "number" ? w : mark.value);
+    const bytes = deps.cache.peek(m.fullKey);
+    if (bytes !== undefined) observer?.cache("hit");
+    return bytes;
+  };
 
   const logs = listing(
     "logs",
@@ -231,6 +270,9 @@ export const createQueryService = (deps: QueryDeps) => {
     logs: (params: ParamsInput, raw?: string): Promise<string> => logs(params, raw),
 
     search: (params: ParamsInput, raw?: string): Promise<string> => search(params, raw),
+
+    /** The bytes of a cached listing answer, at once, or undefined (then ask logs() or search()). */
+    hot: (endpoint: "logs" | "search", raw: string): Blob | undefined => hot(endpoint, raw),
 
     async stats(params: Params): Promise<string> {
       const { start, end, hoursBack } = parseStatsParams(params, now());

@@ -21,7 +21,14 @@ const eventually = async (check: () => Promise<boolean>, withinMs: number): Prom
   return true;
 };
 
-export const queryCacheContract = (name: string, make: MakeQueryCache): void => {
+export interface ContractOptions {
+  /** The adapter keeps what it sets in this process, so peek() must find it. */
+  inProcess: boolean;
+}
+
+const text = async (blob: Blob | undefined): Promise<string | undefined> => blob?.text();
+
+export const queryCacheContract = (name: string, make: MakeQueryCache, opts: ContractOptions): void => {
   describe(`QueryCache contract: ${name}`, () => {
     const cleanups: (() => Promise<void>)[] = [];
     afterEach(async () => {
@@ -105,6 +112,32 @@ export const queryCacheContract = (name: string, make: MakeQueryCache): void => 
       await Promise.all(Array.from({ length: 200 }, (_, i) => cache.set(`c${i}`, String(i), 60_000)));
       const got = await Promise.all(Array.from({ length: 200 }, (_, i) => cache.get(`c${i}`)));
       expect(got).toEqual(Array.from({ length: 200 }, (_, i) => String(i)));
+    });
+
+    test(`peek answers only what get would${opts.inProcess ? ", and finds what this process set" : ""}`, async () => {
+      const cache = await open();
+      const value = JSON.stringify({ message: "ünïcödé ✓ 日本語 😀" });
+      expect(cache.peek("absent")).toBeUndefined();
+      await cache.set("k", value, 60_000);
+      const first = await text(cache.peek("k"));
+      if (opts.inProcess) expect(first).toBe(value);
+      else expect(first === undefined || first === value).toBe(true);
+      await cache.set("k", "replaced", 60_000);
+      const second = await text(cache.peek("k"));
+      if (opts.inProcess) expect(second).toBe("replaced");
+      else expect(second === undefined || second === "replaced").toBe(true);
+      expect(await cache.get("k")).toBe("replaced");
+      await cache.set("zero", "v", 0);
+      expect(cache.peek("zero")).toBeUndefined();
+    });
+
+    test("peek never answers past the time to live", async () => {
+      const cache = await open();
+      await cache.set("short-lived", "v", 50);
+      if (opts.inProcess) expect(await text(cache.peek("short-lived"))).toBe("v");
+      expect(await eventually(async () => cache.peek("short-lived") === undefined, 3000)).toBe(true);
+      expect(await eventually(async () => (await cache.get("short-lived")) === undefined, 3000)).toBe(true);
+      expect(cache.peek("short-lived")).toBeUndefined();
     });
 
     test("reports healthy while usable", async () => {

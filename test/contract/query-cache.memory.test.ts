@@ -6,15 +6,23 @@ import { LayeredCache } from "../../src/adapters/cache/layered.ts";
 import { MemoryCache } from "../../src/adapters/cache/memory.ts";
 import { queryCacheContract } from "./query-cache.contract.ts";
 
-queryCacheContract("memory", async () => {
-  const cache = new MemoryCache();
-  return { cache, cleanup: () => cache.stop() };
-});
+queryCacheContract(
+  "memory",
+  async () => {
+    const cache = new MemoryCache();
+    return { cache, cleanup: () => cache.stop() };
+  },
+  { inProcess: true },
+);
 
-queryCacheContract("in-process L1 over memory", async () => {
-  const cache = new LayeredCache(new MemoryCache(), { l1TtlMs: 1000, maxEntries: 50 });
-  return { cache, cleanup: () => cache.stop() };
-});
+queryCacheContract(
+  "in-process L1 over memory",
+  async () => {
+    const cache = new LayeredCache(new MemoryCache(), { l1TtlMs: 1000, maxEntries: 50 });
+    return { cache, cleanup: () => cache.stop() };
+  },
+  { inProcess: true },
+);
 
 /** A cache that counts calls and fails or hangs on demand. */
 class FlakyCache extends MemoryCache {

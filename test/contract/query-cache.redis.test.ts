@@ -34,15 +34,23 @@ const redisCache = (): RedisCache => {
   return new RedisCache(config, { keyPrefix });
 };
 
-queryCacheContract("redis", async () => {
-  const cache = redisCache();
-  return { cache, cleanup: () => cache.stop() };
-});
+queryCacheContract(
+  "redis",
+  async () => {
+    const cache = redisCache();
+    return { cache, cleanup: () => cache.stop() };
+  },
+  { inProcess: false },
+);
 
-queryCacheContract("redis, guarded, behind the in-process L1", async () => {
-  const cache = new LayeredCache(new GuardedCache(redisCache()), { l1TtlMs: 1000 });
-  return { cache, cleanup: () => cache.stop() };
-});
+queryCacheContract(
+  "redis, guarded, behind the in-process L1",
+  async () => {
+    const cache = new LayeredCache(new GuardedCache(redisCache()), { l1TtlMs: 1000 });
+    return { cache, cleanup: () => cache.stop() };
+  },
+  { inProcess: true },
+);
 
 describe("RedisCache", () => {
   test("stores entries under its prefix with the time to live given", async () => {

@@ -3,10 +3,13 @@
 import { afterAll, afterEach, describe, expect, test } from "bun:test";
 import type { Socket, TCPSocketListener } from "bun";
 import { Redis } from "ioredis";
+import { MemoryCache } from "../../src/adapters/cache/memory.ts";
 import { silentLogger } from "../../src/observability/logger.ts";
+import type { QueryCache } from "../../src/ports/query-cache.ts";
 import { createCache } from "../../src/roles/gateway.ts";
 import { TEST_REDIS_URL, uniqueName } from "../helpers/services.ts";
 import {
+  BASE,
   createGatewayFixture,
   eventually,
   type FixtureOptions,
@@ -48,6 +51,34 @@ const ids = async (f: GatewayFixture, path: string): Promise<string[]> => {
   const r = await f.get(path);
   expect(r.status).toBe(200);
   return r.body.content.map((e: { id: string }) => e.id);
+};
+
+/** Counts the calls that reach the cache; hot answers use peek() alone. */
+const counted = (opts: FixtureOptions) => {
+  const calls = { get: 0, peek: 0, peekHits: 0 };
+  const wrapped: FixtureOptions = {
+    ...opts,
+    cache: (config, metrics) => {
+      const inner: QueryCache = opts.cache ? opts.cache(config, metrics) : new MemoryCache();
+      return {
+        start: () => inner.start(),
+        stop: () => inner.stop(),
+        health: () => inner.health(),
+        set: (k, v, ttl) => inner.set(k, v, ttl),
+        get: (k) => {
+          calls.get++;
+          return inner.get(k);
+        },
+        peek: (k) => {
+          calls.peek++;
+          const bytes = inner.peek(k);
+          if (bytes) calls.peekHits++;
+          return bytes;
+        },
+      };
+    },
+  };
+  return { wrapped, calls };
 };
 
 const cacheBehaviour = (name: string, opts: () => FixtureOptions) => {
@@ -101,6 +132,79 @@ const cacheBehaviour = (name: string, opts: () => FixtureOptions) => {
       expect((await f.get("logs/later")).body.message).toBe("arrived");
       expect((await f.get("logs/later")).body.message).toBe("arrived");
       expect(await f.counter("cache_requests_total", { result: "hit" })).toBeGreaterThanOrEqual(1);
+    });
+
+    test("a hot repeat is answered from this process's copy: the routed answer's bytes and headers, counted alike", async () => {
+      const { wrapped, calls } = counted(opts());
+      const f = await fixture(wrapped);
+      await f.write({ message: "hot one", level: "ERROR" }, { message: "hot two", level: "WARN" });
+      for (const path of ["logs?level=ERROR,WARN&size=5", "search?query=hot&size=5"]) {
+        const url = `${BASE}/${path}`;
+        const routed = await f.app.request(url);
+        const routedText = await routed.text();
+        expect(routed.status).toBe(200);
+        const gets = calls.get;
+        const hits = calls.peekHits;
+        const hot = await f.app.request(url, { headers: { "X-Request-Id": "caller-id-1" } });
+        expect(hot.status).toBe(200);
+        // Served by peek alone: no get() reached the cache.
+        expect(calls.get).toBe(gets);
+        expect(calls.peekHits).toBe(hits + 1);
+        expect(await hot.text()).toBe(routedText);
+        expect(hot.headers.get("content-type")).toBe(routed.headers.get("content-type"));
+        expect(hot.headers.get("x-request-id")).toBe("caller-id-1");
+        const generated = await f.app.request(url);
+        expect(generated.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+        expect(generated.headers.get("x-request-id")).not.toBe(routed.headers.get("x-request-id"));
+      }
+      expect(await f.counter("cache_requests_total", { result: "miss" })).toBe(2);
+      expect(await f.counter("cache_requests_total", { result: "hit" })).toBe(4);
+      expect(await f.counter("log_queries_total", { endpoint: "logs" })).toBe(3);
+      expect(await f.counter("log_queries_total", { endpoint: "search" })).toBe(3);
+      expect(await f.counter("http_requests_total", { role: "gateway", status: "200" })).toBe(6);
+      const text = String((await f.get("/metrics")).body);
+      expect(text).toContain('log_query_duration_seconds_count{endpoint="logs"} 3');
+    });
+
+    test("a hot answer still needs the key: without one it is a 401, with one it is served from the copy", async () => {
+      const { wrapped, calls } = counted({ ...opts(), env: { ...opts().env, QUERY_API_KEYS: "k1,k2" } });
+      const f = await fixture(wrapped);
+      await f.write({ message: "secret" });
+      const url = `${BASE}/logs?size=5`;
+      expect((await f.app.request(url, { headers: { Authorization: "Bearer k1" } })).status).toBe(200);
+      const gets = calls.get;
+      const refused: Record<string, string>[] = [
+        {},
+        { Authorization: "Bearer nope" },
+        { "X-API-Key": "k" },
+        { "X-API-Key": "" },
+      ];
+      for (const headers of refused) {
+        const r = await f.app.request(url, { headers });
+        expect(r.status).toBe(401);
+        expect(r.headers.get("www-authenticate")).toContain("Bearer");
+        expect(await r.text()).not.toContain("secret");
+      }
+      const hot = await f.app.request(url, { headers: { "X-API-Key": "k2" } });
+      expect(hot.status).toBe(200);
+      expect(await hot.text()).toContain("secret");
+      expect(calls.get).toBe(gets);
+    });
+
+    test("only an exact GET of a listing path is hot: HEAD, other paths and a changed query take the routes", async () => {
+      const { wrapped, calls } = counted(opts());
+      const f = await fixture(wrapped);
+      await f.write({ message: "once" });
+      const url = `${BASE}/logs?size=5`;
+      expect((await f.app.request(url)).status).toBe(200);
+      const hits = calls.peekHits;
+      const head = await f.app.request(url, { method: "HEAD" });
+      expect(head.status).toBe(200);
+      expect(await head.text()).toBe("");
+      expect((await f.app.request(`${BASE}/logs/?size=5`)).status).toBe(404);
+      expect((await f.app.request(`${BASE}/logs?size=5&page=0`)).status).toBe(200);
+      expect((await f.app.request(`${BASE}/logs?size=0`)).status).toBe(400);
+      expect(calls.peekHits).toBe(hits);
     });
 
     test("query metrics count every endpoint and time it", async () => {

@@ -1,6 +1,7 @@
 // How the query service treats the store and the cache: one read per concurrent miss, and failures mapped.
 
 import { describe, expect, test } from "bun:test";
+import { MemoryCache } from "../../src/adapters/cache/memory.ts";
 import type { LogReader } from "../../src/ports/log-store.ts";
 import type { QueryCache } from "../../src/ports/query-cache.ts";
 import { createGatewayFixture } from "./gateway-fixture.ts";
@@ -15,6 +16,7 @@ const brokenCache: QueryCache = {
   set: async () => {
     throw new Error("cache down");
   },
+  peek: () => undefined,
   health: async () => ({ ok: false, detail: "down" }),
 };
 
@@ -37,6 +39,83 @@ describe("query service", () => {
       expect(answers.every((a) => a.status === 200 && a.body.content[0].id === "one")).toBe(true);
       expect(reads).toBe(1);
     } finally {
+      await f.close();
+    }
+  });
+
+  test("concurrent identical lookups share one cache read", async () => {
+    let gets = 0;
+    const slow = new MemoryCache();
+    const f = await createGatewayFixture({
+      cache: () => ({
+        start: () => slow.start(),
+        stop: () => slow.stop(),
+        health: () => slow.health(),
+        set: (k, v, ttl) => slow.set(k, v, ttl),
+        peek: () => undefined,
+        get: async (k) => {
+          gets++;
+          await Bun.sleep(30);
+          return slow.get(k);
+        },
+      }),
+    });
+    try {
+      await f.write({ id: "one" });
+      const answers = await Promise.all(Array.from({ length: 20 }, () => f.get("logs?source=svc-a")));
+      expect(answers.every((a) => a.status === 200 && a.body.content[0].id === "one")).toBe(true);
+      expect(gets).toBe(1);
+      expect(await f.counter("cache_requests_total", { result: "miss" })).toBe(20);
+      // Settled lookups are not kept: the next request reads the cache again, and finds the answer.
+      expect((await f.get("logs?source=svc-a")).body.content[0].id).toBe("one");
+      expect(gets).toBe(2);
+      expect(await f.counter("cache_requests_total", { result: "hit" })).toBe(1);
+    } finally {
+      await f.close();
+    }
+  });
+
+  test("a hot answer serves while a fresher watermark is read, twice the reuse window at most", async () => {
+    let hold: Promise<void> | undefined;
+    let release = () => {};
+    const reuseMs = 400;
+    const f = await createGatewayFixture({
+      reader: (r): LogReader => ({
+        ...r,
+        watermark: async () => {
+          if (hold) await hold;
+          return r.watermark();
+        },
+      }),
+      watermarkReuseMs: reuseMs,
+    });
+    try {
+      await f.write({ id: "one" });
+      const path = "logs?source=svc-a";
+      expect((await f.get(path)).body.content[0].id).toBe("one");
+      hold = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const readAt = Date.now();
+      await Bun.sleep(reuseMs + 20);
+      // The watermark is stale and its read hangs: the hot path still answers from the last one.
+      const during = await f.get(path);
+      expect(during.body.content[0].id).toBe("one");
+      expect(Date.now() - readAt).toBeLessThan(2 * reuseMs);
+      expect(await f.counter("cache_requests_total", { result: "hit" })).toBe(1);
+      await Bun.sleep(2 * reuseMs - (Date.now() - readAt) + 20);
+      // Past twice the window the answer waits for the read.
+      let settled = false;
+      const after = f.get(path).then((a) => {
+        settled = true;
+        return a;
+      });
+      await Bun.sleep(50);
+      expect(settled).toBe(false);
+      release();
+      expect((await after).body.content[0].id).toBe("one");
+    } finally {
+      release();
       await f.close();
     }
   });

@@ -53,15 +53,21 @@ export const startSystem = async (env: Record<string, string> = {}, apiKey?: str
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
-  await until(
-    async () => (await fetch(`${sys.gateway}/gateway/ui/`).catch(() => undefined))?.ok === true,
-    30_000,
-  );
-  await until(
-    async () =>
-      (await fetch(`${sys.producer}/producer/api/logs/health`).catch(() => undefined)) !== undefined,
-    30_000,
-  );
+  try {
+    await until(
+      async () => (await fetch(`${sys.gateway}/gateway/ui/`).catch(() => undefined))?.ok === true,
+      30_000,
+    );
+    await until(
+      async () =>
+        (await fetch(`${sys.producer}/producer/api/logs/health`).catch(() => undefined)) !== undefined,
+      30_000,
+    );
+  } catch (error) {
+    // A system that never came up is not left running (it would outlive the test run).
+    await sys.stop();
+    throw error;
+  }
   return sys;
 };
 

@@ -76,6 +76,11 @@ export class GuardedCache implements QueryCache {
     return this.policy.execute(() => this.inner.set(key, value, ttlMs));
   }
 
+  /** In-process and synchronous: nothing to time out or to break. */
+  peek(key: string): Blob | undefined {
+    return this.inner.peek(key);
+  }
+
   /**
    * The inner check runs through the breaker, so it is also the breaker's trial call once one is due: a
    * cache that came back is taken up again (and reported UP) without waiting for a query to try it.

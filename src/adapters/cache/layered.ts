@@ -6,16 +6,18 @@ import type { Health } from "../../ports/log-bus.ts";
 import type { QueryCache } from "../../ports/query-cache.ts";
 
 export interface LayeredOptions {
-  /** Longest an entry stays in the L1 (keep it at or under the live bound). */
+  /** Longest an entry stays in the L1, and never past the expiry its writer gave it. */
   l1TtlMs?: number;
   maxEntries?: number;
-  /** Approximate bound on the L1's size (string length, in characters). */
+  /** Approximate bound on the L1's size (string length in characters, plus the bytes of peeked entries). */
   maxChars?: number;
 }
 
 interface Entry {
   value: string;
   expires: number;
+  /** The value as UTF-8 bytes, made on the first peek and then reused (a Blob is sent without a copy). */
+  blob?: Blob;
 }
 
 export class LayeredCache implements QueryCache {
@@ -63,6 +65,21 @@ export class LayeredCache implements QueryCache {
     return value;
   }
 
+  /** Answers from the L1 alone: a value only the shared cache holds is get()'s to fetch. */
+  peek(key: string): Blob | undefined {
+    const entry = this.l1.get(key);
+    if (!entry) return undefined;
+    if (entry.expires <= Date.now()) {
+      this.forget(key);
+      return undefined;
+    }
+    if (!entry.blob) {
+      entry.blob = new Blob([entry.value]);
+      this.chars += entry.blob.size;
+    }
+    return entry.blob;
+  }
+
   /** The L1 copy is kept even when the L2 write fails, so a cache outage still serves hot queries. */
   async set(key: string, value: string, ttlMs: number): Promise<void> {
     if (!(ttlMs >= 1)) return;
@@ -91,7 +108,7 @@ export class LayeredCache implements QueryCache {
   private forget(key: string): void {
     const entry = this.l1.get(key);
     if (!entry) return;
-    this.chars -= entry.value.length;
+    this.chars -= entry.value.length + (entry.blob?.size ?? 0);
     this.l1.delete(key);
   }
 }

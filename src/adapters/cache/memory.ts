@@ -3,8 +3,15 @@
 import type { Health } from "../../ports/log-bus.ts";
 import type { QueryCache } from "../../ports/query-cache.ts";
 
+interface Entry {
+  value: string;
+  expires: number;
+  /** The value as UTF-8 bytes, made on the first peek and then reused (a Blob is sent without a copy). */
+  blob?: Blob;
+}
+
 export class MemoryCache implements QueryCache {
-  private readonly entries = new Map<string, { value: string; expires: number }>();
+  private readonly entries = new Map<string, Entry>();
   private bytes = 0;
 
   constructor(private readonly maxBytes = 64 * 1024 * 1024) {}
@@ -17,13 +24,17 @@ export class MemoryCache implements QueryCache {
   }
 
   async get(key: string): Promise<string | undefined> {
-    const entry = this.entries.get(key);
+    return this.live(key)?.value;
+  }
+
+  peek(key: string): Blob | undefined {
+    const entry = this.live(key);
     if (!entry) return undefined;
-    if (entry.expires <= Date.now()) {
-      this.delete(key);
-      return undefined;
+    if (!entry.blob) {
+      entry.blob = new Blob([entry.value]);
+      this.bytes += entry.blob.size;
     }
-    return entry.value;
+    return entry.blob;
   }
 
   async set(key: string, value: string, ttlMs: number): Promise<void> {
@@ -42,10 +53,20 @@ export class MemoryCache implements QueryCache {
     return { ok: true, detail: `in-memory, ${this.entries.size} entries` };
   }
 
+  private live(key: string): Entry | undefined {
+    const entry = this.entries.get(key);
+    if (!entry) return undefined;
+    if (entry.expires <= Date.now()) {
+      this.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+
   private delete(key: string): void {
     const entry = this.entries.get(key);
     if (!entry) return;
-    this.bytes -= entry.value.length;
+    this.bytes -= entry.value.length + (entry.blob?.size ?? 0);
     this.entries.delete(key);
   }
 }

@@ -95,6 +95,11 @@ export class RedisCache implements QueryCache {
     await this.client.set(this.keyOf(key), value, "PX", Math.ceil(ttlMs));
   }
 
+  /** Redis is never in this process: every read goes to get(). */
+  peek(_key: string): Blob | undefined {
+    return undefined;
+  }
+
   async health(): Promise<Health> {
     try {
       await this.client.ping();
