@@ -3,10 +3,9 @@
 import type { StoredLogEvent } from "../../../domain/log-event.ts";
 import { EXACT_TOTAL_BOUND, type LogPage, type LogQuery, type TailQuery } from "../../../domain/query.ts";
 import { matchTerms } from "../../../domain/search-syntax.ts";
-import type { Sql, Tx } from "./connect.ts";
-import { exactCount } from "./rollup.ts";
+import type { Sql } from "./connect.ts";
+import { exactCount, exactCountSql } from "./rollup.ts";
 import { afterSql, at, columns, type EventRow, filterSql, snapshotSql, toEvent } from "./rows.ts";
-import { useCustomPlans } from "./search-sql.ts";
 import { prefilterQuery } from "./tsv.ts";
 
 /** Lists longer than this are filtered with IN instead of one ordered index scan per value. */
@@ -59,28 +58,12 @@ export const createReader = (sql: Sql, tuning: ReaderTuning = DEFAULT_READER_TUN
   };
 
   /**
-   * Among the first `scan` rows stored after `seq` (whatever their time), those in the window and lists of
-   * `q`; with the watermark, which says how many rows were stored after `seq` in all (seq has no gaps).
-   */
-  const countNewer = async (tx: Tx, q: LogQuery, seq: number, scan: number) => {
-    const f = { start: q.start, end: q.end, levels: q.levels, sources: q.sources };
-    const [row] = await tx<{ n: string; examined: string; w: string }[]>`
-      select count(*) filter (where ${filterSql(tx, f)}) as n, count(*) as examined,
-        (select seq from log_watermark) as w
-      from (select ts, level, source from log_events where seq > ${seq} limit ${scan}) s`;
-    return {
-      n: Number(row?.n ?? 0),
-      examined: Number(row?.examined ?? 0),
-      arrived: Number(row?.w ?? 0) - seq,
-    };
-  };
-
-  /**
    * The total of a page, exact at any size: rollups for whole minutes, rows for the two partial ones. The
    * rollups count every stored row, so at a snapshot the rows stored after it are taken off: the seq index
-   * finds them, few on a fresh snapshot, where checking seq on every counted row would turn the index-only
-   * counts into heap visits. Both counts read one snapshot of the database (a repeatable-read transaction):
-   * a row committed between two statements would be in one count only.
+   * finds them (the first newerScan of them, in seq order), few on a fresh snapshot, where checking seq on
+   * every counted row would turn the index-only counts into heap visits. One statement, so both counts read
+   * one snapshot of the database; the watermark it reads says how many rows arrived after the snapshot in
+   * all (seq has no gaps).
    * An old snapshot under heavy ingest has more rows after it than newerScan: the total is then an estimate,
    * flagged as one, even below EXACT_TOTAL_BOUND: the share of the first newerScan of them that the query
    * holds, scaled to all of them, taken off the count. Exact would mean visiting every newer row, or every
@@ -89,20 +72,22 @@ export const createReader = (sql: Sql, tuning: ReaderTuning = DEFAULT_READER_TUN
   const total = async (q: LogQuery): Promise<{ total: number; totalExact: boolean }> => {
     const maxSeq = q.maxSeq;
     if (maxSeq === undefined) return { total: await exactCount(sql, q), totalExact: true };
-    return sql.begin("isolation level repeatable read, read only", async (tx) => {
-      // The newer rows are counted with a custom plan, so that the seq index is chosen for a bound near the
-      // newest row (a generic plan is made for a third of the table and may scan all of it); the plan mode
-      // is set before that count is even sent. The rollup count keeps its cached generic plan (a custom one
-      // takes longer to plan than to run).
-      const [all] = await Promise.all([exactCount(tx, q), useCustomPlans(tx)]);
-      const newer = await countNewer(tx, q, maxSeq, tuning.newerScan);
-      if (newer.examined < tuning.newerScan) return { total: all - newer.n, totalExact: true };
-      const share = newer.n / newer.examined;
-      return {
-        total: Math.max(0, Math.round(all - share * Math.max(newer.arrived, newer.examined))),
-        totalExact: false,
-      };
-    });
+    const f = { start: q.start, end: q.end, levels: q.levels, sources: q.sources };
+    // Ordered by seq, so that even a generic plan (made for a third of the table) walks the seq index.
+    const [row] = await sql<{ all: string; n: string; examined: string; w: string }[]>`
+      select ${exactCountSql(sql, f)} as all, s.n, s.examined, (select seq from log_watermark) as w
+      from (select count(*) filter (where ${filterSql(sql, f)}) as n, count(*) as examined
+        from (select ts, level, source from log_events where seq > ${maxSeq} order by seq
+          limit ${tuning.newerScan}) newer) s`;
+    const all = Number(row?.all ?? 0);
+    const n = Number(row?.n ?? 0);
+    const examined = Number(row?.examined ?? 0);
+    if (examined < tuning.newerScan) return { total: all - n, totalExact: true };
+    const arrived = Number(row?.w ?? 0) - maxSeq;
+    return {
+      total: Math.max(0, Math.round(all - (n / examined) * Math.max(arrived, examined))),
+      totalExact: false,
+    };
   };
 
   const page = async (q: LogQuery): Promise<LogPage> => {

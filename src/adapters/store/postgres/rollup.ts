@@ -112,16 +112,20 @@ export const rollupCount = async (sql: Sql, f: LogFilter): Promise<number> => {
  * minutes at its two ends from the rows. One statement, so one snapshot of rows and rollups alike.
  */
 export const exactCount = async (sql: Sql, f: LogFilter): Promise<number> => {
+  const [row] = await sql<{ n: string }[]>`select ${exactCountSql(sql, f)} as n`;
+  return Number(row?.n ?? 0);
+};
+
+/** exactCount as an SQL expression, to be part of a larger statement (and of its snapshot). */
+export const exactCountSql = (sql: Sql, f: LogFilter) => {
   const firstFull = Math.ceil(f.start / MINUTE) * MINUTE;
   const endFull = Math.floor((f.end + 1) / MINUTE) * MINUTE;
   const rows = (from: number, to: number) =>
     from > to
       ? sql`0`
       : sql`(select count(*) from log_events where ts >= ${at(from)} and ts <= ${at(to)} ${lists(sql, f)})`;
-  const [row] =
-    firstFull >= endFull
-      ? await sql<{ n: string }[]>`select ${rows(f.start, f.end)} as n`
-      : await sql<{ n: string }[]>`select ${rows(f.start, firstFull - 1)} + ${rows(endFull, f.end)}
-          + ${rollupSum(sql, minuteRange(firstFull, endFull), f)} as n`;
-  return Number(row?.n ?? 0);
+  return firstFull >= endFull
+    ? rows(f.start, f.end)
+    : sql`(${rows(f.start, firstFull - 1)} + ${rows(endFull, f.end)}
+        + ${rollupSum(sql, minuteRange(firstFull, endFull), f)})`;
 };
