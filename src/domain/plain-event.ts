@@ -4,10 +4,8 @@
 import { uuidv7 } from "uuidv7";
 import { isLevel, type Level, parseLevel } from "./level.ts";
 import type { EventLimits, LogEvent, Metadata } from "./log-event.ts";
+import { storableText } from "./text.ts";
 import { parseTime } from "./time.ts";
-
-/** What unstorableReason accepts (no NUL, no lone surrogate), by two native scans instead of two regexes. */
-export const storableText = (text: string): boolean => !text.includes("\u0000") && text.isWellFormed();
 
 /** A string stays within its UTF-8 byte limit: three bytes per UTF-16 unit at most, counted only when it matters. */
 const withinBytes = (text: string, max: number): boolean =>

@@ -6,8 +6,12 @@
 const NUL = /\u0000/;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
+/** What a store keeps (no NUL, no lone surrogate), by two native scans. */
+export const storableText = (text: string): boolean => !text.includes("\u0000") && text.isWellFormed();
+
 /** Why a string cannot be stored, or undefined when it can. */
 export const unstorableReason = (value: string): string | undefined => {
+  if (storableText(value)) return undefined;
   if (NUL.test(value)) return "must not contain the NUL character (U+0000)";
   if (LONE_SURROGATE.test(value)) return "must not contain a lone UTF-16 surrogate";
   return undefined;
