@@ -21,6 +21,7 @@ import { codePointLength, unstorableReason } from "../domain/text.ts";
 import { MAX_TIME_MS } from "../domain/time.ts";
 import type { LogReader } from "../ports/log-store.ts";
 import type { QueryCache } from "../ports/query-cache.ts";
+import { createWatermark } from "./watermark.ts";
 
 export type CacheResult = "hit" | "miss" | "bypass";
 
@@ -50,6 +51,8 @@ export type ParamsInput = Params | (() => Params);
 const MEMO_LIMIT = 10_000;
 /** Longer query strings (long source lists) are parsed every time: they are not what runs hot. */
 const MEMO_MAX_RAW = 1024;
+const memoKeyOf = (endpoint: string, raw: string | undefined): string | undefined =>
+  raw === undefined || raw.length > MEMO_MAX_RAW ? undefined : `${endpoint}?${raw}`;
 
 interface Memo {
   key: string;
@@ -63,10 +66,7 @@ interface Memo {
 
 export const createQueryService = (deps: QueryDeps) => {
   const now = deps.now ?? Date.now;
-  const reuseMs = Math.max(0, Math.min(deps.watermarkReuseMs ?? 250, 1000));
   const observer = deps.observer;
-  let mark = { value: 0, readAt: Number.NEGATIVE_INFINITY };
-  let markInFlight: Promise<number> | undefined;
   const inflight = new Map<string, Promise<string>>();
   const lookups = new Map<string, Promise<string | undefined>>();
   const memo = new Map<string, Memo>();
@@ -77,24 +77,13 @@ export const createQueryService = (deps: QueryDeps) => {
     return new DomainError("unavailable", "the log store is unavailable; retry shortly", { retryAfter: 1 });
   };
 
-  const watermark = (): number | Promise<number> => {
-    if (now() - mark.readAt < reuseMs) return mark.value;
-    if (markInFlight) return markInFlight;
-    // The reuse window starts when the read starts: an event committed after that may be missed only so long.
-    const readAt = now();
-    markInFlight = deps.reader.watermark().then(
-      (value) => {
-        if (readAt >= mark.readAt) mark = { value, readAt };
-        markInFlight = undefined;
-        return value;
-      },
-      (error: unknown) => {
-        markInFlight = undefined;
-        throw unavailable(error);
-      },
-    );
-    return markInFlight;
-  };
+  const mark = createWatermark({
+    read: () => deps.reader.watermark(),
+    reuseMs: Math.max(0, Math.min(deps.watermarkReuseMs ?? 250, 1000)),
+    now,
+    failed: unavailable,
+  });
+  const watermark = mark.current;
 
   /** Concurrent lookups of one key share one cache read (a burst of requests after an entry expires). */
   const lookup = (fullKey: string): Promise<string | undefined> => {
@@ -153,11 +142,6 @@ export const createQueryService = (deps: QueryDeps) => {
   const snapshotOf = (cursorSeq: number | undefined, w: number): number =>
     cursorSeq === undefined ? w : Math.min(cursorSeq, w);
 
-  /**
-   * What a store reads for a listing at snapshot `seq`. A cursor past the last supported instant (the start
-   * cursor: "before every event") bounds nothing but the snapshot, so the store gets no position at all:
-   * a store must never be handed a time it cannot represent (PostgreSQL has no year 10000).
-   */
   /** Sets m's snapshot for watermark w; its full key changes only with the snapshot, not per request. */
   const snapshotAt = (m: Memo, w: number): number => {
     const seq = snapshotOf(m.cursorSeq, w);
@@ -168,6 +152,11 @@ export const createQueryService = (deps: QueryDeps) => {
     return seq;
   };
 
+  /**
+   * What a store reads for a listing at snapshot `seq`. A cursor past the last supported instant (the start
+   * cursor: "before every event") bounds nothing but the snapshot, so the store gets no position at all:
+   * a store must never be handed a time it cannot represent (PostgreSQL has no year 10000).
+   */
   const positioned = <Q extends ParsedLogQuery>(q: Q, seq: number): Q =>
     q.cursor && q.cursor.ts > MAX_TIME_MS
       ? { ...q, cursor: undefined, page: 0, maxSeq: seq }
@@ -197,7 +186,7 @@ export const createQueryService = (deps: QueryDeps) => {
       read: (q: Q) => Promise<LogPage>,
     ) =>
     async (input: ParamsInput, raw: string | undefined): Promise<string> => {
-      const memoKey = raw === undefined || raw.length > MEMO_MAX_RAW ? undefined : `${endpoint}?${raw}`;
+      const memoKey = memoKeyOf(endpoint, raw);
       let m = memoKey === undefined ? undefined : memo.get(memoKey);
       let q: Q | undefined;
       if (!m) {
@@ -235,13 +224,12 @@ export const createQueryService = (deps: QueryDeps) => {
    * key by the same rules; a hit here counts as a cache hit as it would there.
    */
   const hot = (endpoint: string, raw: string): Blob | undefined => {
-    if (raw.length > MEMO_MAX_RAW) return undefined;
-    const m = memo.get(`${endpoint}?${raw}`);
+    const memoKey = memoKeyOf(endpoint, raw);
+    const m = memoKey === undefined ? undefined : memo.get(memoKey);
     if (!m) return undefined;
-    // While a fresher watermark is being read, the last one still serves, twice its reuse window at most.
-    const w = watermark();
-    if (typeof w !== "number" && now() - mark.readAt >= 2 * reuseMs) return undefined;
-    snapshotAt(m, typeof w === "number" ? w : mark.value);
+    const w = mark.atOnce();
+    if (w === undefined) return undefined;
+    snapshotAt(m, w);
     const bytes = deps.cache.peek(m.fullKey);
     if (bytes !== undefined) observer?.cache("hit");
     return bytes;
