@@ -6,7 +6,7 @@ import type { Metrics } from "../observability/metrics.ts";
 import type { Health } from "../ports/log-bus.ts";
 import { notFound, onError } from "./errors.ts";
 import { type MetricsExposure, mountMetrics } from "./metrics-route.ts";
-import { countRequests, requestId } from "./middleware.ts";
+import { countRequests, requestId, statusCounter } from "./middleware.ts";
 
 export interface ConsumerAppDeps {
   health: () => Promise<{ ok: boolean; components: Record<string, Health> }>;
@@ -17,7 +17,7 @@ export interface ConsumerAppDeps {
 
 export const createConsumerApp = (deps: ConsumerAppDeps): Hono => {
   const app = new Hono();
-  app.use("*", requestId(), countRequests(deps.metrics, "consumer"));
+  app.use("*", requestId(), countRequests(statusCounter(deps.metrics, "consumer")));
   app.onError(onError(deps.logger));
   app.notFound(notFound);
   app.get("/actuator/health", async (c) => {

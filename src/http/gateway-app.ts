@@ -9,7 +9,14 @@ import type { LogReader } from "../ports/log-store.ts";
 import type { QueryService } from "../services/query.ts";
 import { notFound, onError } from "./errors.ts";
 import { type MetricsExposure, mountMetrics } from "./metrics-route.ts";
-import { apiKeyAuth, countRequests, keyAccepted, requestId, requestIdOf } from "./middleware.ts";
+import {
+  apiKeyAuth,
+  countRequests,
+  keyAccepted,
+  requestId,
+  requestIdOf,
+  statusCounter,
+} from "./middleware.ts";
 import { tailHandler } from "./tail.ts";
 
 export interface GatewayAppDeps {
@@ -68,7 +75,8 @@ const paramsOf = (c: Context): Params => {
 
 export const createGatewayApp = (deps: GatewayAppDeps): Hono => {
   const app = new Hono();
-  app.use("*", requestId(), countRequests(deps.metrics, "gateway"));
+  const countStatus = statusCounter(deps.metrics, "gateway");
+  app.use("*", requestId(), countRequests(countStatus));
   app.onError(onError(deps.logger));
   app.notFound(notFound);
 
@@ -159,8 +167,7 @@ export const createGatewayApp = (deps: GatewayAppDeps): Hono => {
    * key check and metrics as the route above, without its middleware chain. Anything else (a miss, a
    * stale watermark, a refused key, another path or method) goes through the app as before.
    */
-  const hotMetrics = new Map([...new Set(HOT.values())].map((endpoint) => [endpoint, counted(endpoint)]));
-  const ok = deps.metrics?.httpRequests.labels({ role: "gateway", status: "200" });
+  const hotMetrics = { logs: counted("logs"), search: counted("search") };
   const hot = (request: Request): Response | undefined => {
     if (request.method !== "GET") return undefined;
     const url = request.url;
@@ -171,13 +178,13 @@ export const createGatewayApp = (deps: GatewayAppDeps): Hono => {
     if (!keyAccepted(headers, deps.apiKeys)) return undefined;
     const body = deps.query.hot(endpoint, rawQuery(url));
     if (body === undefined) return undefined;
-    const m = hotMetrics.get(endpoint);
-    m?.count?.inc();
-    ok?.inc();
+    const m = hotMetrics[endpoint];
+    m.count?.inc();
+    countStatus(200);
     const response = new Response(body, {
       headers: { "Content-Type": JSON_TYPE, "X-Request-Id": requestIdOf(headers.get("x-request-id")) },
     });
-    m?.duration?.observe((performance.now() - started) / 1000);
+    m.duration?.observe((performance.now() - started) / 1000);
     return response;
   };
   const routed = app.fetch;

@@ -20,13 +20,11 @@ export const requestId = (): MiddlewareHandler => async (c, next) => {
   await next();
 };
 
-export const countRequests = (metrics: Metrics | undefined, role: string): MiddlewareHandler => {
-  // One labelled child per status, bound on first use: the hot path does no label hashing.
+/** Counts a role's answers by status: one labelled child per status, bound on first use (no label hashing). */
+export const statusCounter = (metrics: Metrics | undefined, role: string): ((status: number) => void) => {
+  if (!metrics) return () => {};
   const byStatus = new Map<number, { inc(): void }>();
-  return async (c, next) => {
-    await next();
-    if (!metrics) return;
-    const status = c.res.status;
+  return (status) => {
     let child = byStatus.get(status);
     if (!child) {
       child = metrics.httpRequests.labels({ role, status: String(status) });
@@ -35,6 +33,13 @@ export const countRequests = (metrics: Metrics | undefined, role: string): Middl
     child.inc();
   };
 };
+
+export const countRequests =
+  (count: (status: number) => void): MiddlewareHandler =>
+  async (c, next) => {
+    await next();
+    count(c.res.status);
+  };
 
 const keyOf = (
   authorization: string | null | undefined,

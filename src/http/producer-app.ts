@@ -9,7 +9,7 @@ import type { Ingest } from "../services/ingest.ts";
 import { bodyKind, parseJsonBody, parseNdjson, readBodyText } from "./body.ts";
 import { notFound, onError } from "./errors.ts";
 import { type MetricsExposure, mountMetrics } from "./metrics-route.ts";
-import { apiKeyAuth, countRequests, requestId } from "./middleware.ts";
+import { apiKeyAuth, countRequests, requestId, statusCounter } from "./middleware.ts";
 
 export interface ProducerAppDeps {
   ingest: Ingest;
@@ -29,7 +29,7 @@ const BASE = "/producer/api/logs";
 export const createProducerApp = (deps: ProducerAppDeps): Hono => {
   const app = new Hono();
   const remote = deps.remoteAddress ?? (() => "local");
-  app.use("*", requestId(), countRequests(deps.metrics, "producer"));
+  app.use("*", requestId(), countRequests(statusCounter(deps.metrics, "producer")));
   app.onError(onError(deps.logger));
   app.notFound(notFound);
 
