@@ -1,0 +1,120 @@
+// The two steps of a batch's transaction: claim its ids (leaving out what is stored), then store the fresh
+// rows with their seq, rollups and offsets.
+
+import { compareOffsets } from "../../../domain/offsets.ts";
+import type { SourcedEvent, WriteBatch, WriteResult } from "../../../ports/log-store.ts";
+import type { Sql } from "./connect.ts";
+import { copyChunks } from "./copy.ts";
+import { rollupRows } from "./rollup-rows.ts";
+import { type Encoded, encoder } from "./write-rows.ts";
+
+export type Reserved = Awaited<ReturnType<Sql["reserve"]>>;
+
+/** Indexes of the events still to store: offsets already consumed and ids repeated within the batch are left out. */
+const candidates = (batch: WriteBatch, committed: Map<number, string>): number[] => {
+  const seen = new Set<string>();
+  const out: number[] = [];
+  batch.events.forEach((s, i) => {
+    const next = committed.get(s.partition);
+    if ((next !== undefined && compareOffsets(s.offset, next) < 0) || seen.has(s.event.id)) return;
+    seen.add(s.event.id);
+    out.push(i);
+  });
+  return out;
+};
+
+/** The events a batch still has to store once its ids are claimed, with their rows. */
+export interface Claimed {
+  rows: Encoded[];
+  events: SourcedEvent[];
+}
+
+/**
+ * Step one of the transaction: leave out what the offsets say is stored, then claim the ids, in one order for
+ * every writer (sorted here, where it costs the server nothing) so concurrent writers never deadlock; an id
+ * claimed before is a duplicate. A timestamp PostgreSQL refuses fails here, before any COPY. The claimed ids
+ * come back only when some were not (a redelivery): the usual answer is one row, not one per event.
+ */
+export const claimIds = async (tx: Reserved, batch: WriteBatch, encoded: Encoded[]): Promise<Claimed> => {
+  const offsets = await tx<{ partition: number; next_offset: string }[]>`
+    select partition, next_offset from consumer_offsets where consumer_group = ${batch.group} and topic = ${batch.topic}`;
+  const wanted = candidates(batch, new Map(offsets.map((r) => [r.partition, r.next_offset])));
+  if (!wanted.length) return { rows: [], events: [] };
+  const claims = wanted
+    .map((i) => encoded[i] as Encoded)
+    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const [claim] = await tx<{ n: number; ids: string[] | null }[]>`
+    with c as (
+      insert into log_event_ids (id, ts)
+      select id, ts from unnest(${claims.map((c) => c.id)}::text[], ${claims.map((c) => c.ts)}::timestamptz[])
+        as c (id, ts)
+      on conflict (id) do nothing returning id
+    )
+    select count(*)::int as n,
+      case when count(*) < ${wanted.length} then coalesce(array_agg(id), '{}') end as ids from c`;
+  const fresh = claim?.ids ? new Set(claim.ids) : undefined;
+  const out: Claimed = { rows: [], events: [] };
+  for (const i of wanted) {
+    const row = encoded[i] as Encoded;
+    if (fresh && !fresh.has(row.id)) continue;
+    out.rows.push(row);
+    out.events.push(batch.events[i] as SourcedEvent);
+  }
+  return out;
+};
+
+/** Step two: seq from the watermark, the COPY, the rollups and the offsets. */
+export const storeRows = async (
+  tx: Reserved,
+  batch: WriteBatch,
+  { rows, events }: Claimed,
+  copyTimeoutMs: number,
+): Promise<WriteResult> => {
+  const inserted = rows.length;
+  if (inserted > 0) {
+    // The watermark row lock is held to commit: the next writer gets larger seqs and commits after us.
+    // now() is the transaction's start, as a column default would give; its text reads back exactly.
+    const [mark] = await tx<{ seq: string; now: string }[]>`
+      update log_watermark set seq = seq + ${inserted} returning seq, now()::text as now`;
+    const base = Number(mark?.seq ?? "0") - inserted;
+    if (!mark || !Number.isSafeInteger(base + inserted))
+      throw new Error(`watermark out of range: ${mark?.seq}`);
+    await copyChunks(
+      tx`copy log_events (seq, created_at, ts, id, level, source, message, metadata, tsv, kafka_partition, kafka_offset)
+        from stdin`,
+      encoder(rows, base, mark.now),
+      copyTimeoutMs,
+    );
+    // The three rollups count the new rows only, in the same transaction as the rows themselves.
+    const r = rollupRows(events.map((s) => s.event));
+    await tx`
+      with m as (
+        select * from unnest(${r.minutes}::timestamptz[], ${r.levels}::text[], ${r.sources}::text[], ${r.counts}::bigint[])
+          as m (minute, level, source, n)
+      ), by_minute as (
+        insert into log_rollup_minute (minute, level, source, count) select minute, level, source, n from m
+        on conflict (minute, level, source) do update set count = log_rollup_minute.count + excluded.count
+      ), by_hour as (
+        insert into log_rollup_hour (hour, level, source, count)
+        select date_trunc('hour', minute, 'UTC'), level, source, sum(n) from m group by 1, 2, 3
+        on conflict (hour, level, source) do update set count = log_rollup_hour.count + excluded.count
+      )
+      insert into log_rollup_minute_level (minute, level, count) select minute, level, sum(n) from m group by 1, 2
+      on conflict (minute, level) do update set count = log_rollup_minute_level.count + excluded.count`;
+  }
+  if (batch.nextOffsets.size) {
+    const offsets = [...batch.nextOffsets]
+      .sort((a, b) => a[0] - b[0])
+      .map(([partition, next]) => ({
+        consumer_group: batch.group,
+        topic: batch.topic,
+        partition,
+        next_offset: next,
+      }));
+    await tx`
+      insert into consumer_offsets ${tx(offsets, "consumer_group", "topic", "partition", "next_offset")}
+      on conflict (consumer_group, topic, partition) do update
+      set next_offset = greatest(consumer_offsets.next_offset, excluded.next_offset), updated_at = now()`;
+  }
+  return { inserted, duplicates: batch.events.length - inserted };
+};
