@@ -11,6 +11,7 @@ import { TEST_REDIS_URL, uniqueName } from "../helpers/services.ts";
 import {
   BASE,
   createGatewayFixture,
+  delegatingCache,
   eventually,
   type FixtureOptions,
   type GatewayFixture,
@@ -60,11 +61,7 @@ const counted = (opts: FixtureOptions) => {
     ...opts,
     cache: (config, metrics) => {
       const inner: QueryCache = opts.cache ? opts.cache(config, metrics) : new MemoryCache();
-      return {
-        start: () => inner.start(),
-        stop: () => inner.stop(),
-        health: () => inner.health(),
-        set: (k, v, ttl) => inner.set(k, v, ttl),
+      return delegatingCache(inner, {
         get: (k) => {
           calls.get++;
           return inner.get(k);
@@ -75,7 +72,7 @@ const counted = (opts: FixtureOptions) => {
           if (bytes) calls.peekHits++;
           return bytes;
         },
-      };
+      });
     },
   };
   return { wrapped, calls };

@@ -113,6 +113,17 @@ export const eventually = async (
   }
 };
 
+/** A cache that passes every call to `inner` except those given in `over` (to count, slow or fail them). */
+export const delegatingCache = (inner: QueryCache, over: Partial<QueryCache> = {}): QueryCache => ({
+  start: () => inner.start(),
+  stop: () => inner.stop(),
+  health: () => inner.health(),
+  get: (k) => inner.get(k),
+  set: (k, v, ttl) => inner.set(k, v, ttl),
+  peek: (k) => inner.peek(k),
+  ...over,
+});
+
 export const qs = (params: Record<string, string | number | undefined>): string =>
   Object.entries(params)
     .filter(([, v]) => v !== undefined)

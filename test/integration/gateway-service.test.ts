@@ -4,7 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { MemoryCache } from "../../src/adapters/cache/memory.ts";
 import type { LogReader } from "../../src/ports/log-store.ts";
 import type { QueryCache } from "../../src/ports/query-cache.ts";
-import { createGatewayFixture } from "./gateway-fixture.ts";
+import { createGatewayFixture, delegatingCache } from "./gateway-fixture.ts";
 
 /** A cache whose every call fails, as a broken one would. */
 const brokenCache: QueryCache = {
@@ -47,18 +47,15 @@ describe("query service", () => {
     let gets = 0;
     const slow = new MemoryCache();
     const f = await createGatewayFixture({
-      cache: () => ({
-        start: () => slow.start(),
-        stop: () => slow.stop(),
-        health: () => slow.health(),
-        set: (k, v, ttl) => slow.set(k, v, ttl),
-        peek: () => undefined,
-        get: async (k) => {
-          gets++;
-          await Bun.sleep(30);
-          return slow.get(k);
-        },
-      }),
+      cache: () =>
+        delegatingCache(slow, {
+          peek: () => undefined,
+          get: async (k) => {
+            gets++;
+            await Bun.sleep(30);
+            return slow.get(k);
+          },
+        }),
     });
     try {
       await f.write({ id: "one" });
