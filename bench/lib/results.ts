@@ -4,7 +4,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { chartSvg } from "./chart.ts";
 import type { Machine } from "./machine.ts";
-import { round } from "./stats.ts";
+import { round, roundFigure } from "./stats.ts";
 
 /** Ours against a reference measured in the same run: medians over the rounds and their ratio. */
 export interface Comparison {
@@ -71,8 +71,8 @@ export const compare = (
   return {
     ...c,
     ...(paired ? { pairedRatios: paired } : {}),
-    ours: round(ours),
-    reference: round(reference),
+    ours: roundFigure(ours),
+    reference: roundFigure(reference),
     ratio,
     ...(c.goal !== undefined ? { goalMet: ratio >= c.goal } : {}),
   };

@@ -15,6 +15,10 @@ export const round = (x: number, digits = 2): number => {
   return Math.round(x * f) / f;
 };
 
+/** Two decimals, or three significant digits below 1 (a bare in-process read can take a few µs). */
+export const roundFigure = (x: number): number =>
+  Number.isFinite(x) && x !== 0 && Math.abs(x) < 1 ? Number(x.toPrecision(3)) : round(x);
+
 export interface LatencySummary {
   n: number;
   p50: number;
