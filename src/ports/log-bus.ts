@@ -33,6 +33,11 @@ export interface BusRecord {
 export interface BusBatch {
   topic: string;
   records: BusRecord[];
+  /**
+   * The bus keeps no log across restarts (the in-process bus): its offsets start again with the process, so
+   * they say nothing about what the store holds. Such a batch is deduplicated by event id alone.
+   */
+  transient?: boolean;
 }
 
 /** A poison message on its way to the dead-letter destination. */

@@ -18,6 +18,8 @@ export interface WriteBatch {
   events: SourcedEvent[];
   /** Next offset to read for each partition once this batch is stored (covers dead-lettered records too). */
   nextOffsets: Map<number, string>;
+  /** From a bus with no log across restarts: offsets are neither checked nor kept, ids alone dedupe. */
+  transient?: boolean;
 }
 
 export interface WriteResult {

@@ -20,6 +20,10 @@ export interface PersistDeps {
   observer?: PersistObserver;
 }
 
+/** The offsets a batch moves the store to: none for a bus whose offsets restart with the process. */
+const offsetsOf = (batch: BusBatch): Map<number, string> =>
+  batch.transient ? new Map() : nextOffsets(batch.records);
+
 /** Records decoded per step when a batch is prepared ahead of its turn. */
 const PREPARE_SLICE = 128;
 
@@ -34,12 +38,13 @@ export const createPersister = (deps: PersistDeps) => {
   const origin = new WeakMap<SourcedEvent, BusRecord>();
 
   const writeIsolating = async (
-    topic: string,
+    source: Pick<BusBatch, "topic" | "transient">,
     events: SourcedEvent[],
     nextOffsets: Map<number, string>,
   ): Promise<WriteResult> => {
+    const { topic, transient } = source;
     try {
-      return await writer.write({ group, topic, events, nextOffsets });
+      return await writer.write({ group, topic, events, nextOffsets, ...(transient ? { transient } : {}) });
     } catch (error) {
       if (!(error instanceof UnstorableError)) throw error;
       if (events.length === 1) {
@@ -54,12 +59,12 @@ export const createPersister = (deps: PersistDeps) => {
         await subscriber.deadLetter([{ record, topic, reason: "unstorable", error: error.message }]);
         observer?.deadLettered("unstorable", 1);
         // Still advance the offsets (with no rows) so the partition moves past the poison record.
-        return writer.write({ group, topic, events: [], nextOffsets });
+        return writer.write({ group, topic, events: [], nextOffsets, ...(transient ? { transient } : {}) });
       }
       // Halve until the refused event is alone; the rest is stored normally.
       const mid = Math.ceil(events.length / 2);
-      const a = await writeIsolating(topic, events.slice(0, mid), new Map());
-      const b = await writeIsolating(topic, events.slice(mid), nextOffsets);
+      const a = await writeIsolating(source, events.slice(0, mid), new Map());
+      const b = await writeIsolating(source, events.slice(mid), nextOffsets);
       return { inserted: a.inserted + b.inserted, duplicates: a.duplicates + b.duplicates };
     }
   };
@@ -109,7 +114,7 @@ export const createPersister = (deps: PersistDeps) => {
       await subscriber.deadLetter(letters);
       for (const l of letters) observer?.deadLettered(l.reason, 1);
     }
-    const result = await writeIsolating(batch.topic, events, nextOffsets(batch.records));
+    const result = await writeIsolating(batch, events, offsetsOf(batch));
     observer?.stored(result.inserted, result.duplicates, (performance.now() - started) / 1000, events.length);
     if (observer?.freshness) {
       const now = Date.now();
@@ -128,7 +133,8 @@ export const createPersister = (deps: PersistDeps) => {
         group,
         topic: batch.topic,
         events: ready.events,
-        nextOffsets: nextOffsets(batch.records),
+        nextOffsets: offsetsOf(batch),
+        ...(batch.transient ? { transient: true } : {}),
       });
       return ready;
     });

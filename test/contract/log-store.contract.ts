@@ -183,6 +183,18 @@ export const logStoreContract = (name: string, make: () => Promise<StoreUnderTes
         expect(await writer.committedOffsets("g", "logs")).toEqual(new Map([[0, "8"]]));
       });
 
+      it("stores a transient batch (in-process bus) below any committed offset, deduplicated by id alone", async () => {
+        await writer.write(batchOf(Array.from({ length: 5 }, () => event())));
+        // A restarted in-process bus numbers from 0 again: those offsets say nothing about what is stored.
+        const fresh = Array.from({ length: 3 }, () => event());
+        const again = { ...batchOf(fresh), transient: true };
+        expect(await writer.write(again)).toEqual({ inserted: 3, duplicates: 0 });
+        expect(await writer.write(again)).toEqual({ inserted: 0, duplicates: 3 });
+        for (const e of fresh) expect(await reader.findById(e.id)).toBeDefined();
+        // And it leaves the durable bus's offsets as they were.
+        expect(await writer.committedOffsets("g", "logs")).toEqual(new Map([[0, "5"]]));
+      });
+
       it("adds nothing when the same batch is written twice", async () => {
         const events = Array.from({ length: 20 }, (_, i) => event({ timestamp: T0 + i }));
         const batch = batchOf(events);

@@ -1,5 +1,7 @@
 // The in-process bus of embedded mode: publish() resolves only once the consumer has stored the events,
 // so an acknowledged event survives a kill -9 exactly as it does with Kafka (acks=all) + PostgreSQL.
+// Its offsets start at 0 in every process, so its batches are marked transient: the store dedupes them by
+// event id alone and never compares their offsets with those a previous process (or another one) stored.
 
 import type { LogEvent } from "../../domain/log-event.ts";
 import { encodeEvent } from "../../domain/wire.ts";
@@ -106,7 +108,7 @@ export class MemoryBus implements LogPublisher, LogSubscriber {
       }
       const batch = this.queue.slice(0, this.maxBatch);
       try {
-        await this.handler?.({ topic: this.topic, records: batch.map((p) => p.record) });
+        await this.handler?.({ topic: this.topic, records: batch.map((p) => p.record), transient: true });
         this.queue.splice(0, batch.length);
         for (const p of batch) p.settle();
       } catch {

@@ -28,7 +28,7 @@ export const createSqliteWrite = (db: Database) => {
     new Map(readOffsets.all(group, topic).map((r) => [r.partition, r.next_offset]));
 
   const writeTx = db.transaction((batch: WriteBatch): WriteResult => {
-    const done = committed(batch.group, batch.topic);
+    const done = batch.transient ? new Map<number, string>() : committed(batch.group, batch.topic);
     const now = Date.now();
     const rollup = new Map<string, { minute: number; level: string; source: string; count: number }>();
     let inserted = 0;
@@ -63,11 +63,12 @@ export const createSqliteWrite = (db: Database) => {
       else rollup.set(key, { minute, level: event.level, source: event.source, count: 1 });
     }
     for (const b of rollup.values()) bumpRollup.run(b.minute, b.level, b.source, b.count);
-    for (const [partition, next] of batch.nextOffsets) {
-      const current = done.get(partition);
-      if (current === undefined || BigInt(next) > BigInt(current))
-        saveOffset.run(batch.group, batch.topic, partition, next);
-    }
+    if (!batch.transient)
+      for (const [partition, next] of batch.nextOffsets) {
+        const current = done.get(partition);
+        if (current === undefined || BigInt(next) > BigInt(current))
+          saveOffset.run(batch.group, batch.topic, partition, next);
+      }
     return { inserted, duplicates };
   });
 

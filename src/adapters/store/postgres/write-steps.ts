@@ -36,7 +36,9 @@ export interface Claimed {
  * come back only when some were not (a redelivery): the usual answer is one row, not one per event.
  */
 export const claimIds = async (tx: Reserved, batch: WriteBatch, encoded: Encoded[]): Promise<Claimed> => {
-  const offsets = await tx<{ partition: number; next_offset: string }[]>`
+  const offsets = batch.transient
+    ? []
+    : await tx<{ partition: number; next_offset: string }[]>`
     select partition, next_offset from consumer_offsets where consumer_group = ${batch.group} and topic = ${batch.topic}`;
   const wanted = candidates(batch, new Map(offsets.map((r) => [r.partition, r.next_offset])));
   if (!wanted.length) return { rows: [], events: [] };
@@ -102,7 +104,7 @@ export const storeRows = async (
       insert into log_rollup_minute_level (minute, level, count) select minute, level, sum(n) from m group by 1, 2
       on conflict (minute, level) do update set count = log_rollup_minute_level.count + excluded.count`;
   }
-  if (batch.nextOffsets.size) {
+  if (batch.nextOffsets.size && !batch.transient) {
     const offsets = [...batch.nextOffsets]
       .sort((a, b) => a[0] - b[0])
       .map(([partition, next]) => ({
