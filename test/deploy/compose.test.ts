@@ -8,7 +8,7 @@ import { loadConfig } from "../../src/config/load.ts";
 import { VARIABLES } from "../../src/config/variables.ts";
 import { missingServices } from "../../src/roles/compose.ts";
 import { ensureTools, run } from "./ensure-tools.ts";
-import { REPO, ROLES, readText } from "./roles.ts";
+import { REPO, ROLES, readDocs, readText } from "./roles.ts";
 
 interface Service {
   image?: string;
@@ -144,7 +144,7 @@ describe("docker-compose.yml", () => {
 
   test("documents every variable it substitutes", async () => {
     const raw = await readText("docker-compose.yml");
-    const docs = await readText("README.md");
+    const docs = await readDocs();
     const header = raw
       .split("\n")
       .filter((l) => l.startsWith("#"))

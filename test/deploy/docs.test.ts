@@ -5,12 +5,12 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { createMetrics, Registry } from "../../src/observability/metrics.ts";
 import { readAlertRules } from "./queries.ts";
-import { REPO, readText } from "./roles.ts";
+import { REPO, readDocs, readText } from "./roles.ts";
 
 let doc: string;
 
 beforeAll(async () => {
-  doc = await readText("README.md");
+  doc = await readDocs();
 });
 
 describe("README: Operating", () => {

@@ -58,3 +58,9 @@ export const parseYamlDocuments = (text: string): unknown[] =>
     .map((doc) => Bun.YAML.parse(doc));
 
 export const readText = (path: string): Promise<string> => Bun.file(join(REPO, path)).text();
+
+/** The whole manual: the README and every page under docs/, as one text (facts may live on any page). */
+export const readDocs = async (): Promise<string> => {
+  const pages = [...new Bun.Glob("docs/**/*.md").scanSync({ cwd: REPO })].sort();
+  return (await Promise.all(["README.md", ...pages].map(readText))).join("\n\n");
+};
