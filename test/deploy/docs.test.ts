@@ -1,4 +1,4 @@
-// The README's Operating section covers every metric and alert, the runbook topics, and names paths and versions that exist.
+// The manual (README and docs/) covers every metric and alert, the runbook topics, and names paths and versions that exist.
 
 import { beforeAll, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
@@ -13,7 +13,7 @@ beforeAll(async () => {
   doc = await readDocs();
 });
 
-describe("README: Operating", () => {
+describe("manual: operating", () => {
   test("describes every metric logproc exports", () => {
     const names = createMetrics(new Registry(), { defaults: false })
       .registry.getMetricsAsArray()
