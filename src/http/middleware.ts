@@ -5,13 +5,12 @@ import type { MiddlewareHandler } from "hono";
 import { DomainError } from "../domain/errors.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import { errorResponse } from "./errors.ts";
-import { requestUuid } from "./request-id.ts";
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** The request's id: the caller's X-Request-Id when it is a plain token, else a new UUIDv7. */
 export const requestIdOf = (given: string | null | undefined): string =>
-  given && REQUEST_ID.test(given) ? given : requestUuid();
+  given && REQUEST_ID.test(given) ? given : Bun.randomUUIDv7();
 
 export const requestId = (): MiddlewareHandler => async (c, next) => {
   const id = requestIdOf(c.req.header("x-request-id"));
