@@ -1,5 +1,6 @@
 // loadConfig(): parses the environment once, fails with every bad variable named, returns a frozen Config.
 
+import { bindHost, metricsKeyProblem, openRoles } from "./exposure.ts";
 import { type Env, EnvSchema, type Role } from "./schema.ts";
 
 export type { Role };
@@ -39,7 +40,10 @@ export interface RedisConfig {
 
 export interface Config {
   role: Role;
+  /** HOST, or its default for the keys configured (exposure.ts). */
   host: string;
+  /** The roles of this process that answer without an API key. */
+  openRoles: readonly Exclude<Role, "all">[];
   ports: { gateway: number; producer: number; consumer: number };
   dataDir: string;
   logLevel: Env["LOG_LEVEL"];
@@ -95,6 +99,9 @@ export const loadConfig = (env: Record<string, string | undefined>, roleOverride
   const problems: string[] = [];
   if (e.KAFKA_SASL_MECHANISM && (!e.KAFKA_SASL_USERNAME || !e.KAFKA_SASL_PASSWORD))
     problems.push("KAFKA_SASL_USERNAME/KAFKA_SASL_PASSWORD: required when KAFKA_SASL_MECHANISM is set");
+  const open = openRoles(e.ROLE, { ingest: e.INGEST_API_KEYS, query: e.QUERY_API_KEYS });
+  const metricsProblem = metricsKeyProblem(e.METRICS_REQUIRE_KEY, open);
+  if (metricsProblem) problems.push(metricsProblem);
   if (problems.length) throw new ConfigError(problems);
 
   const postgres: PostgresConfig | undefined = e.POSTGRES_URL
@@ -142,7 +149,8 @@ export const loadConfig = (env: Record<string, string | undefined>, roleOverride
 
   return deepFreeze({
     role: e.ROLE,
-    host: e.HOST,
+    host: bindHost(e.HOST, open),
+    openRoles: open,
     ports: { gateway: e.GATEWAY_PORT, producer: e.PRODUCER_PORT, consumer: e.CONSUMER_PORT },
     dataDir: e.DATA_DIR,
     logLevel: e.LOG_LEVEL,

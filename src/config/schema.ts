@@ -114,7 +114,8 @@ export const EnvSchema = z.object({
   REDIS_TLS: bool(false),
   PROMETHEUS_ENABLED: bool(true),
   METRICS_REQUIRE_KEY: bool(false),
-  HOST: z.string().min(1).default("0.0.0.0"),
+  // No default here: unset, the bind address depends on whether API keys are configured (exposure.ts).
+  HOST: optionalText,
   GATEWAY_PORT: port(8080),
   PRODUCER_PORT: port(8081),
   CONSUMER_PORT: port(8082),

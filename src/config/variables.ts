@@ -54,8 +54,15 @@ export const VARIABLES: readonly Variable[] = [
   { name: "REDIS_PASSWORD", help: "Redis AUTH password" },
   { name: "REDIS_TLS", default: "false", help: "TLS to Redis" },
   { name: "PROMETHEUS_ENABLED", default: "true", help: "serve /metrics and /actuator/prometheus" },
-  { name: "METRICS_REQUIRE_KEY", default: "false", help: "metrics need an API key like the data routes" },
-  { name: "HOST", default: "0.0.0.0", help: "address the HTTP servers bind" },
+  {
+    name: "METRICS_REQUIRE_KEY",
+    default: "false",
+    help: "metrics need an API key like the data routes (true without API keys is an error)",
+  },
+  {
+    name: "HOST",
+    help: "address the HTTP servers bind; unset = 127.0.0.1, or 0.0.0.0 when every role run has API keys",
+  },
   { name: "GATEWAY_PORT", default: "8080", help: "gateway HTTP port" },
   { name: "PRODUCER_PORT", default: "8081", help: "producer HTTP port" },
   { name: "CONSUMER_PORT", default: "8082", help: "consumer health/metrics port" },

@@ -1,5 +1,6 @@
 // The composition root: builds the adapters for the configuration and starts the chosen roles.
 
+import { isLoopback, keyAdvice } from "../config/exposure.ts";
 import type { Config } from "../config/load.ts";
 import type { Logger } from "../observability/logger.ts";
 import { createMetrics, type Metrics } from "../observability/metrics.ts";
@@ -21,6 +22,19 @@ export const missingServices = (config: Config): string | undefined => {
   return need.length
     ? `--role ${config.role} runs on real services: set ${need.join(" and ")} (or run --role all for the embedded mode)`
     : undefined;
+};
+
+/** Anyone who reaches a non-loopback address can use a role without keys: say so loudly, once, at start. */
+export const warnIfExposed = (config: Config, logger: Logger): void => {
+  if (isLoopback(config.host) || config.openRoles.length === 0) return;
+  logger.warn(
+    `listening on ${config.host} without API keys: anyone who can reach this address can use ${config.openRoles.join(", ")}`,
+    {
+      host: config.host,
+      openRoles: config.openRoles,
+      fix: `set ${keyAdvice(config.openRoles)}, or HOST=127.0.0.1 to listen on this machine only`,
+    },
+  );
 };
 
 /** Migrations need the database; at startup it may still be coming up (compose, k8s), so wait a while. */
@@ -56,6 +70,7 @@ const retention = (stack: Stack, days: number, logger: Logger): (() => void) => 
 
 export const startRoles = async (config: Config, logger: Logger, metrics?: Metrics): Promise<Running> => {
   const m = config.metrics.enabled ? (metrics ?? createMetrics()) : undefined;
+  warnIfExposed(config, logger);
   const stack = createStack(config, logger, m);
   logger.info("adapters", stack.describe);
   const runs = (role: string) => config.role === "all" || config.role === role;

@@ -57,7 +57,9 @@ describe("with QUERY_API_KEYS", () => {
 
 describe("metrics with METRICS_REQUIRE_KEY", () => {
   test("takes the query keys", async () => {
-    const f = await createGatewayFixture({ env: { QUERY_API_KEYS: "k", METRICS_REQUIRE_KEY: "true" } });
+    const f = await createGatewayFixture({
+      env: { ROLE: "gateway", QUERY_API_KEYS: "k", METRICS_REQUIRE_KEY: "true" },
+    });
     try {
       expect((await f.get("/metrics")).status).toBe(401);
       const ok = await f.get("/metrics", { "X-API-Key": "k" });
