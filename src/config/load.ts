@@ -59,7 +59,7 @@ export interface Config {
     maxMetadataBytes: number;
     rateLimit: { rps: number; burst: number; globalRps: number };
   };
-  query: { apiKeys: string[]; cacheTtlMs: number; liveTtlMs: number };
+  query: { apiKeys: string[]; cacheTtlMs: number; liveTtlMs: number; corsOrigins: string[] };
   consumer: { batchSize: number; retentionDays: number };
 }
 
@@ -170,7 +170,12 @@ export const loadConfig = (env: Record<string, string | undefined>, roleOverride
         globalRps: e.RATE_LIMIT_GLOBAL_RPS,
       },
     },
-    query: { apiKeys: e.QUERY_API_KEYS, cacheTtlMs: e.CACHE_TTL_MS, liveTtlMs: e.CACHE_LIVE_TTL_MS },
+    query: {
+      apiKeys: e.QUERY_API_KEYS,
+      cacheTtlMs: e.CACHE_TTL_MS,
+      liveTtlMs: e.CACHE_LIVE_TTL_MS,
+      corsOrigins: e.CORS_ORIGINS,
+    },
     consumer: { batchSize: e.CONSUMER_BATCH_SIZE, retentionDays: e.RETENTION_DAYS },
   });
 };

@@ -123,6 +123,18 @@ export const EnvSchema = z.object({
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
   INGEST_API_KEYS: keyList,
   QUERY_API_KEYS: keyList,
+  CORS_ORIGINS: z
+    .string()
+    .default("*")
+    .transform((v) =>
+      v
+        .split(",")
+        .map((o) => o.trim())
+        .filter((o) => o.length > 0),
+    )
+    .refine((list) => list.every((o) => o === "*" || /^https?:\/\/[^/\s]+$/.test(o)), {
+      message: "must be * or a comma-separated list of origins like https://app.example.com (no path)",
+    }),
   RATE_LIMIT_RPS: count(0, 0, 10_000_000),
   RATE_LIMIT_BURST: count(0, 0, 10_000_000),
   RATE_LIMIT_GLOBAL_RPS: count(0, 0, 100_000_000),

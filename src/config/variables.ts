@@ -70,6 +70,11 @@ export const VARIABLES: readonly Variable[] = [
   { name: "LOG_LEVEL", default: "info", help: "debug | info | warn | error" },
   { name: "INGEST_API_KEYS", help: "comma-separated keys; set = the producer requires one" },
   { name: "QUERY_API_KEYS", help: "comma-separated keys; set = the gateway requires one" },
+  {
+    name: "CORS_ORIGINS",
+    default: "*",
+    help: "browser origins allowed to call the query API, comma-separated; * = any",
+  },
   { name: "RATE_LIMIT_RPS", default: "0", help: "requests/s per client (API key, else address); 0 = off" },
   { name: "RATE_LIMIT_BURST", default: "0", help: "burst per client; 0 = 2 x RATE_LIMIT_RPS" },
   { name: "RATE_LIMIT_GLOBAL_RPS", default: "0", help: "requests/s over all clients; 0 = off" },

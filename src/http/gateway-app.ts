@@ -7,6 +7,7 @@ import type { Metrics } from "../observability/metrics.ts";
 import type { Health } from "../ports/log-bus.ts";
 import type { LogReader } from "../ports/log-store.ts";
 import type { QueryService } from "../services/query.ts";
+import { createCors } from "./cors.ts";
 import { notFound, onError } from "./errors.ts";
 import { type MetricsExposure, mountMetrics } from "./metrics-route.ts";
 import {
@@ -31,6 +32,8 @@ export interface GatewayAppDeps {
   tailPollMs?: number;
   /** Aborted at shutdown: ends the live tails. */
   closing?: AbortSignal;
+  /** CORS_ORIGINS: `*` (any), a list of origins, or empty (no cross-origin browser callers). */
+  corsOrigins?: readonly string[];
   /** Mounts extra routes (the browser UI) before the 404 handler. */
   extend?: (app: Hono) => void;
 }
@@ -79,18 +82,25 @@ export const createGatewayApp = (deps: GatewayAppDeps): Hono => {
   app.use("*", requestId(), countRequests(countStatus));
   app.onError(onError(deps.logger));
   app.notFound(notFound);
+  // Before every query route (and its key check): a preflight carries no key.
+  const cors = createCors(deps.corsOrigins ?? ["*"]);
+  app.use(`${BASE}/*`, cors.middleware);
 
+  // The replaced design's shape, which its clients check: status healthy|unhealthy, service api-gateway.
   const health: MiddlewareHandler = async (c) => {
     const h = await deps.health();
+    const entries = Object.entries(h.components);
+    const down = entries.filter(([, v]) => !v.ok);
     return c.json(
       {
-        status: h.ok ? "UP" : "DOWN",
-        service: "log-gateway",
+        status: h.ok ? "healthy" : "unhealthy",
+        service: "api-gateway",
         timestamp: new Date().toISOString(),
+        ...(h.ok ? {} : { reason: down.map(([k, v]) => `${k}: ${v.detail ?? "unreachable"}`).join("; ") }),
         components: Object.fromEntries(
-          Object.entries(h.components).map(([k, v]) => [
+          entries.map(([k, v]) => [
             k,
-            { status: v.ok ? "UP" : "DOWN", ...(v.detail ? { detail: v.detail } : {}) },
+            { status: v.ok ? "healthy" : "unhealthy", ...(v.detail ? { detail: v.detail } : {}) },
           ]),
         ),
       },
@@ -163,8 +173,8 @@ export const createGatewayApp = (deps: GatewayAppDeps): Hono => {
   deps.extend?.(app);
 
   /**
-   * A repeated listing whose answer this process holds is served before routing: the same bytes, headers,
-   * key check and metrics as the route above, without its middleware chain. Anything else (a miss, a
+   * A repeated listing whose answer this process holds is served before routing: the same bytes, headers
+   * (CORS from the same cors.headers()), key check and metrics as the route above, without its middleware chain. Anything else (a miss, a
    * stale watermark, a refused key, another path or method) goes through the app as before.
    */
   const hotMetrics = { logs: counted("logs"), search: counted("search") };
@@ -182,7 +192,11 @@ export const createGatewayApp = (deps: GatewayAppDeps): Hono => {
     m.count?.inc();
     countStatus(200);
     const response = new Response(body, {
-      headers: { "Content-Type": JSON_TYPE, "X-Request-Id": requestIdOf(headers.get("x-request-id")) },
+      headers: {
+        "Content-Type": JSON_TYPE,
+        "X-Request-Id": requestIdOf(headers.get("x-request-id")),
+        ...cors.headers(headers.get("origin")),
+      },
     });
     m.duration?.observe((performance.now() - started) / 1000);
     return response;

@@ -94,6 +94,7 @@ export const buildGatewayApp = (config: Config, parts: GatewayParts, opts: Gatew
       return { ok: store.ok, components: { store, cache: c } };
     },
     apiKeys: config.query.apiKeys,
+    corsOrigins: config.query.corsOrigins,
     logger,
     ...(metrics ? { metrics } : {}),
     metricsExposure: { enabled: config.metrics.enabled, requireKey: config.metrics.requireKey },

@@ -109,7 +109,7 @@ test("with Redis stopped every gateway query is answered 200 with the answer it 
     }
     const health = await fetch(`${base}${Q}/health`);
     const body = (await health.json()) as { components: { cache: { status: string } } };
-    cacheDown = health.status === 200 && body.components.cache.status === "DOWN";
+    cacheDown = health.status === 200 && body.components.cache.status === "unhealthy";
   } finally {
     await services("start", "redis", redisEnv);
   }
@@ -119,7 +119,7 @@ test("with Redis stopped every gateway query is answered 200 with the answer it 
     const body = (await (await fetch(`${base}${Q}/health`)).json()) as {
       components: { cache: { status: string } };
     };
-    return body.components.cache.status === "UP" && (await redisKeys()) > 0;
+    return body.components.cache.status === "healthy" && (await redisKeys()) > 0;
   });
   await round();
   report("70 redis outage", {

@@ -49,8 +49,8 @@ describe("with QUERY_API_KEYS", () => {
     for (const path of ["health", "/gateway/actuator/health"]) {
       const r = await f.get(path);
       expect(r.status).toBe(200);
-      expect(r.body).toMatchObject({ status: "UP", service: "log-gateway" });
-      expect(r.body.components.store.status).toBe("UP");
+      expect(r.body).toMatchObject({ status: "healthy", service: "api-gateway" });
+      expect(r.body.components.store.status).toBe("healthy");
     }
   });
 });

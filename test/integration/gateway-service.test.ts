@@ -124,8 +124,8 @@ describe("query service", () => {
       for (let i = 0; i < 3; i++) expect((await f.get("logs")).body.content[0].id).toBe("direct");
       expect(await f.counter("cache_requests_total", { result: "bypass" })).toBe(3);
       expect((await f.get("health")).body).toMatchObject({
-        status: "UP",
-        components: { cache: { status: "DOWN" } },
+        status: "healthy",
+        components: { cache: { status: "unhealthy" } },
       });
     } finally {
       await f.close();

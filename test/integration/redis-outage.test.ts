@@ -119,10 +119,10 @@ test("the cache's health comes back by itself once Redis is back, with no query 
     await services("stop");
     for (let i = 0; i < 5; i++) expect((await f.get(`logs?size=${20 + i}`)).status).toBe(200);
     expect(await f.counter("circuit_breaker_state", { name: "redis" })).toBe(2);
-    expect(await cacheStatus()).toBe("DOWN");
+    expect(await cacheStatus()).toBe("unhealthy");
     await services("start");
     // Only health checks from here on: they are the breaker's trial calls.
-    expect(await eventually(async () => (await cacheStatus()) === "UP", 30_000, 300)).toBe(true);
+    expect(await eventually(async () => (await cacheStatus()) === "healthy", 30_000, 300)).toBe(true);
     expect(await f.counter("circuit_breaker_state", { name: "redis" })).toBe(0);
   } finally {
     await services("start");

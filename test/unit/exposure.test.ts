@@ -1,4 +1,5 @@
-// Safe defaults in the configuration: the bind address follows the keys, METRICS_REQUIRE_KEY needs keys.
+// Safe defaults in the configuration: the bind address follows the keys, METRICS_REQUIRE_KEY needs keys,
+// CORS_ORIGINS is * or a list of origins.
 
 import { describe, expect, it } from "bun:test";
 import { isLoopback } from "../../src/config/exposure.ts";
@@ -68,5 +69,23 @@ describe("METRICS_REQUIRE_KEY", () => {
     );
     expect(problemsOf({ METRICS_REQUIRE_KEY: "true", ...KEYS })).toEqual([]);
     expect(problemsOf({ METRICS_REQUIRE_KEY: "false" })).toEqual([]);
+  });
+});
+
+describe("CORS_ORIGINS", () => {
+  it("defaults to any origin, as the replaced design did", () => {
+    expect(loadConfig({}).query.corsOrigins).toEqual(["*"]);
+  });
+
+  it("takes a list of origins, and empty for none", () => {
+    expect(
+      loadConfig({ CORS_ORIGINS: "https://a.example, http://localhost:5173" }).query.corsOrigins,
+    ).toEqual(["https://a.example", "http://localhost:5173"]);
+    expect(loadConfig({ CORS_ORIGINS: "" }).query.corsOrigins).toEqual([]);
+  });
+
+  it("rejects what is not an origin", () => {
+    for (const bad of ["a.example", "https://a.example/path", "ftp://a.example"])
+      expect(problemsOf({ CORS_ORIGINS: bad })[0]).toStartWith("CORS_ORIGINS:");
   });
 });
