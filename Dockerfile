@@ -2,8 +2,12 @@
 # logproc container image: one standalone binary for every role, chosen with --role or ROLE.
 #
 #   docker build -t logproc:local .
-#   docker run --rm -p 8080-8082:8080-8082 logproc:local                      # --role all, embedded mode
+#   docker run --rm -p 127.0.0.1:8080-8082:8080-8082 logproc:local            # --role all, embedded mode
 #   docker run --rm -e KAFKA_BOOTSTRAP_SERVERS=kafka:9092 logproc:local --role producer
+#
+# HOST=0.0.0.0 is set below because a published port reaches the container through its own interface,
+# never its loopback (logproc's default without API keys). Publish on 127.0.0.1 as above, or set
+# INGEST_API_KEYS and QUERY_API_KEYS; without keys the roles log a warning at start (docs/security.md).
 #
 # The build stage compiles with the Bun that package-lock.json pins (the npm package `bun`, a
 # devDependency), so the image and `npm run build` on a laptop produce the same binary. The binary is
@@ -44,6 +48,7 @@ done
 exit "$ok"
 SCRIPT
 
+# HOST explicit: see the header.
 ENV HOST=0.0.0.0 \
     DATA_DIR=/var/lib/logproc \
     LOG_LEVEL=info

@@ -15,7 +15,7 @@ interface Service {
   build?: { context: string } | string;
   command?: string[];
   environment?: Record<string, string | number | null>;
-  ports?: ({ published: number | string; target: number } | string)[];
+  ports?: ({ published: number | string; target: number; host_ip?: string } | string)[];
   healthcheck?: { test: string[] };
   depends_on?: Record<string, { condition: string }>;
   volumes?: string[];
@@ -57,6 +57,23 @@ const service = (name: string): Service => {
   return s;
 };
 
+interface Published {
+  hostIp: string;
+  published: number;
+  target: number;
+}
+
+/** A published port in either form docker-compose prints ("127.0.0.1:8081:8081/tcp" or the long syntax). */
+const published = (s: Service): Published[] =>
+  (s.ports ?? []).map((p) => {
+    if (typeof p !== "string")
+      return { hostIp: p.host_ip ?? "", published: Number(p.published), target: p.target };
+    const parts = p.replace(/\/tcp$/, "").split(":");
+    const target = Number(parts.pop());
+    const port = Number(parts.pop());
+    return { hostIp: parts.join(":"), published: port, target };
+  });
+
 const env = (s: Service): Record<string, string> =>
   Object.fromEntries(Object.entries(s.environment ?? {}).map(([k, v]) => [k, v === null ? "" : String(v)]));
 
@@ -77,13 +94,43 @@ describe("docker-compose.yml", () => {
     }
   });
 
-  test("publishes each role on its port and checks its health path there", () => {
+  test("publishes each role on its port, on loopback only, and checks its health path there", () => {
     for (const r of ROLES) {
       const s = service(r.role);
-      expect(s.ports).toContainEqual({ published: r.defaultPort, target: r.defaultPort });
+      expect(published(s)).toEqual([
+        { hostIp: "127.0.0.1", published: r.defaultPort, target: r.defaultPort },
+      ]);
       expect(env(s)[r.portVariable]).toBe(String(r.defaultPort));
       expect(s.healthcheck?.test.join(" ")).toContain(`http://127.0.0.1:${r.defaultPort}${r.health}`);
     }
+  });
+
+  test("publishes every other service on loopback only", () => {
+    for (const [name, s] of Object.entries(compose.services))
+      for (const p of published(s)) expect({ name, hostIp: p.hostIp }).toEqual({ name, hostIp: "127.0.0.1" });
+  });
+
+  test("LOGPROC_BIND moves the roles' ports, and only theirs, to another address", () => {
+    const out = composeConfig({ LOGPROC_BIND: "0.0.0.0" });
+    expect(out.code).toBe(0);
+    const c = Bun.YAML.parse(out.stdout) as Compose;
+    for (const [name, s] of Object.entries(c.services)) {
+      const role = ROLES.some((r) => r.role === name);
+      for (const p of published(s))
+        expect({ name, ip: p.hostIp }).toEqual({ name, ip: role ? "0.0.0.0" : "127.0.0.1" });
+    }
+  });
+
+  test("the roles listen on every interface inside their containers: HOST is explicit", () => {
+    for (const r of ROLES) {
+      const e = env(service(r.role));
+      expect(e.HOST).toBe("0.0.0.0");
+      expect(loadConfig(e, r.role).host).toBe("0.0.0.0");
+    }
+  });
+
+  test("runs Prometheus without the lifecycle API (a cross-site POST could stop it)", () => {
+    expect(service("prometheus").command?.join(" ")).not.toContain("enable-lifecycle");
   });
 
   test("starts each role after the services it needs are healthy, and those have health checks", () => {

@@ -97,6 +97,10 @@ describe("Dockerfile", () => {
     expect(argsOf(runtime, "ENV").join(" ")).not.toMatch(/\bROLE=/);
   });
 
+  test("listens on every interface of the container (HOST explicit: a published port never reaches loopback)", () => {
+    expect(argsOf(runtime, "ENV").join(" ")).toMatch(/\bHOST=0\.0\.0\.0\b/);
+  });
+
   test("exposes the three role ports", () => {
     const exposed = argsOf(runtime, "EXPOSE").join(" ").split(/\s+/).map(Number);
     for (const r of ROLES) expect(exposed).toContain(r.defaultPort);

@@ -194,6 +194,10 @@ describe("Kubernetes manifests", () => {
         const config = loadConfig(env, r.role);
         expect(missingServices(config)).toBeUndefined();
         expect(config.ports[r.role]).toBe(r.defaultPort);
+        // Reachable from the Service (HOST explicit), and never open to every pod of the cluster.
+        expect(configMap().data?.HOST).toBe("0.0.0.0");
+        expect(config.host).toBe("0.0.0.0");
+        expect(config.openRoles).toEqual([]);
       });
 
       test("tells Prometheus where its metrics are", () => {
