@@ -179,6 +179,7 @@ describe("docker-compose.yml", () => {
       POSTGRES_PASSWORD: "pg-override",
       REDIS_PASSWORD: "redis-override",
       GRAFANA_ADMIN_PASSWORD: "gf-override",
+      GRAFANA_DB_PASSWORD: "gf-db-override",
     });
     expect(out.code).toBe(0);
     const c = Bun.YAML.parse(out.stdout) as Compose;
@@ -186,6 +187,8 @@ describe("docker-compose.yml", () => {
     expect(c.services.consumer?.environment?.POSTGRES_PASSWORD).toBe("pg-override");
     expect(c.services.gateway?.environment?.REDIS_PASSWORD).toBe("redis-override");
     expect(c.services.grafana?.environment?.GF_SECURITY_ADMIN_PASSWORD).toBe("gf-override");
+    expect(c.services.grafana?.environment?.GRAFANA_DB_PASSWORD).toBe("gf-db-override");
+    expect(c.services.postgres?.environment?.GRAFANA_DB_PASSWORD).toBe("gf-db-override");
     expect(out.stdout).not.toContain("POSTGRES_PASSWORD: logproc");
   });
 
@@ -201,6 +204,19 @@ describe("docker-compose.yml", () => {
       header.includes(v) || (v.endsWith("_HOST_PORT") && header.includes("*_HOST_PORT"));
     const undocumented = used.filter((v) => !inHeader(v) || !docs.includes(v));
     expect(undocumented).toEqual([]);
+  });
+
+  test("gives Grafana's PostgreSQL datasource the read-only role the database's init script creates", () => {
+    expect(service("postgres").volumes).toContain(
+      `${join(REPO, "config", "postgres", "initdb")}:/docker-entrypoint-initdb.d:ro`,
+    );
+    const db = env(service("postgres"));
+    const grafana = env(service("grafana"));
+    expect(grafana.POSTGRES_DB).toBe(db.POSTGRES_DB);
+    expect(grafana.GRAFANA_DB_USER).toBe(db.GRAFANA_DB_USER);
+    expect(grafana.GRAFANA_DB_PASSWORD).toBe(db.GRAFANA_DB_PASSWORD);
+    expect(grafana.GRAFANA_DB_USER).not.toBe(db.POSTGRES_USER);
+    expect(Object.keys(service("grafana").depends_on ?? {})).toContain("postgres");
   });
 
   test("mounts the Prometheus configuration whose targets are the role services", async () => {
