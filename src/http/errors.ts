@@ -18,6 +18,8 @@ const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
 };
 
 export const errorBody = (error: DomainError, requestId: string) => ({
+  // The replaced design's clients read a refusal by the bus or its circuit breaker as status "unavailable".
+  ...(error.code === "unavailable" ? { status: "unavailable" } : {}),
   error: error.code,
   message: error.message,
   ...(error.details ? { details: error.details } : {}),
