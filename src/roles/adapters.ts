@@ -19,7 +19,7 @@ export interface Stack {
   group: string;
   /** Applies the store's migrations (a no-op for SQLite, whose schema is created on open). */
   migrate(): Promise<void>;
-  /** Drops stored events older than `days` (whole daily partitions on PostgreSQL). */
+  /** Drops stored events older than `days` (whole daily partitions on PostgreSQL, row chunks on SQLite). */
   retain(days: number): Promise<string[]>;
   describe: { bus: string; store: string };
 }
@@ -39,7 +39,6 @@ export const createStack = (
   let writer: LogWriter;
   let reader: LogReader;
   let migrate = async (): Promise<void> => {};
-  let retain = async (_days: number): Promise<string[]> => [];
   if (config.postgres) {
     const store = createPostgresStore(config.postgres, {
       logger: logger.child({ component: "postgres" }),
@@ -48,12 +47,13 @@ export const createStack = (
     writer = store.writer;
     reader = store.reader;
     migrate = store.migrate;
-    retain = (days) => store.writer.dropPartitionsOlderThan(days);
   } else {
     const store = createSqliteStore(join(config.dataDir, "logproc.sqlite"));
     writer = store.writer;
     reader = store.reader;
   }
+
+  const retain = (days: number) => writer.retain(days);
 
   if (config.kafka) {
     const kafka = config.kafka;
