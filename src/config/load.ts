@@ -56,7 +56,7 @@ export interface Config {
     rateLimit: { rps: number; burst: number; globalRps: number };
   };
   query: { apiKeys: string[]; cacheTtlMs: number; liveTtlMs: number };
-  consumer: { batchSize: number; retentionDays: number };
+  consumer: { batchSize: number; batchBytes: number; retentionDays: number };
 }
 
 export class ConfigError extends Error {
@@ -163,6 +163,10 @@ export const loadConfig = (env: Record<string, string | undefined>, roleOverride
       },
     },
     query: { apiKeys: e.QUERY_API_KEYS, cacheTtlMs: e.CACHE_TTL_MS, liveTtlMs: e.CACHE_LIVE_TTL_MS },
-    consumer: { batchSize: e.CONSUMER_BATCH_SIZE, retentionDays: e.RETENTION_DAYS },
+    consumer: {
+      batchSize: e.CONSUMER_BATCH_SIZE,
+      batchBytes: e.CONSUMER_BATCH_BYTES,
+      retentionDays: e.RETENTION_DAYS,
+    },
   });
 };

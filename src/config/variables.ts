@@ -71,7 +71,16 @@ export const VARIABLES: readonly Variable[] = [
   { name: "MAX_MESSAGE_BYTES", default: "32768", help: "largest message, UTF-8 bytes" },
   { name: "MAX_METADATA_BYTES", default: "16384", help: "largest metadata, serialized bytes" },
   { name: "CONSUMER_BATCH_SIZE", default: "10000", help: "most events written in one COPY transaction" },
-  { name: "RETENTION_DAYS", default: "0", help: "drop daily partitions older than this; 0 = keep all" },
+  {
+    name: "CONSUMER_BATCH_BYTES",
+    default: "33554432",
+    help: "most bytes of records in one consumer batch (a larger record goes alone)",
+  },
+  {
+    name: "RETENTION_DAYS",
+    default: "0",
+    help: "delete events of days older than this (PostgreSQL and SQLite); 0 = keep all",
+  },
   {
     name: "CACHE_TTL_MS",
     default: "300000",

@@ -64,6 +64,7 @@ export const createStack = (
       logger: logger.child({ component: "kafka-consumer" }),
       groupId,
       maxBatch: config.consumer.batchSize,
+      maxBatchBytes: config.consumer.batchBytes,
       ...(metrics ? { metrics } : {}),
       ...(opts.replay ? { replayFrom: opts.replay.from } : {}),
       // Offsets kept in the store (same transaction as the rows) are consulted on every group join, so a
@@ -81,7 +82,11 @@ export const createStack = (
       describe: { bus: "kafka", store: config.postgres ? "postgres" : "sqlite" },
     };
   }
-  const bus = new MemoryBus({ topic: "log-events", maxBatch: config.consumer.batchSize });
+  const bus = new MemoryBus({
+    topic: "log-events",
+    maxBatch: config.consumer.batchSize,
+    maxBatchBytes: config.consumer.batchBytes,
+  });
   return {
     publisher: bus,
     subscriber: bus,

@@ -13,15 +13,19 @@ import type {
   LogPublisher,
   LogSubscriber,
 } from "../../ports/log-bus.ts";
+import { recordBytes } from "./record-bytes.ts";
 
 interface Pending {
   record: BusRecord;
+  bytes: number;
   settle: (error?: Error) => void;
 }
 
 export interface MemoryBusOptions {
   topic?: string;
   maxBatch?: number;
+  /** Most record bytes in one batch (a single larger record goes alone). */
+  maxBatchBytes?: number;
   /** Most records waiting for the consumer before publish() is refused (backpressure). */
   maxQueued?: number;
   /** Delay before redelivering a batch whose handler failed. */
@@ -32,6 +36,7 @@ export class MemoryBus implements LogPublisher, LogSubscriber {
   readonly topic: string;
   readonly deadLetters: DeadLetter[] = [];
   private readonly maxBatch: number;
+  private readonly maxBatchBytes: number;
   private readonly maxQueued: number;
   private readonly retryDelayMs: number;
   private queue: Pending[] = [];
@@ -44,6 +49,7 @@ export class MemoryBus implements LogPublisher, LogSubscriber {
   constructor(opts: MemoryBusOptions = {}) {
     this.topic = opts.topic ?? "log-events";
     this.maxBatch = opts.maxBatch ?? 5000;
+    this.maxBatchBytes = opts.maxBatchBytes ?? 32 * 1024 * 1024;
     this.maxQueued = opts.maxQueued ?? 200_000;
     this.retryDelayMs = opts.retryDelayMs ?? 200;
   }
@@ -72,7 +78,11 @@ export class MemoryBus implements LogPublisher, LogSubscriber {
             value: Buffer.from(encodeEvent(event)),
             timestamp: now,
           };
-          this.queue.push({ record, settle: (error) => (error ? reject(error) : resolve()) });
+          this.queue.push({
+            record,
+            bytes: recordBytes(record),
+            settle: (error) => (error ? reject(error) : resolve()),
+          });
         }),
     );
     this.wake?.();
@@ -97,6 +107,18 @@ export class MemoryBus implements LogPublisher, LogSubscriber {
     return new Map([[0, this.queue.length]]);
   }
 
+  /** The oldest records, up to maxBatch of them and maxBatchBytes (at least one, whatever its size). */
+  private nextBatch(): Pending[] {
+    let bytes = 0;
+    let n = 0;
+    for (const p of this.queue) {
+      if (n >= this.maxBatch || (n > 0 && bytes + p.bytes > this.maxBatchBytes)) break;
+      bytes += p.bytes;
+      n++;
+    }
+    return this.queue.slice(0, n);
+  }
+
   private async consume(): Promise<void> {
     while (this.running) {
       if (this.queue.length === 0) {
@@ -106,7 +128,7 @@ export class MemoryBus implements LogPublisher, LogSubscriber {
         this.wake = undefined;
         continue;
       }
-      const batch = this.queue.slice(0, this.maxBatch);
+      const batch = this.nextBatch();
       try {
         await this.handler?.({ topic: this.topic, records: batch.map((p) => p.record), transient: true });
         this.queue.splice(0, batch.length);
