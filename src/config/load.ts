@@ -53,6 +53,8 @@ export interface Config {
     maxBatchEvents: number;
     maxMessageBytes: number;
     maxMetadataBytes: number;
+    asyncAttempts: number;
+    asyncMaxPending: number;
     rateLimit: { rps: number; burst: number; globalRps: number };
   };
   query: { apiKeys: string[]; cacheTtlMs: number; liveTtlMs: number };
@@ -156,6 +158,8 @@ export const loadConfig = (env: Record<string, string | undefined>, roleOverride
       maxBatchEvents: e.MAX_BATCH_EVENTS,
       maxMessageBytes: e.MAX_MESSAGE_BYTES,
       maxMetadataBytes: e.MAX_METADATA_BYTES,
+      asyncAttempts: e.ASYNC_PUBLISH_ATTEMPTS,
+      asyncMaxPending: e.ASYNC_MAX_PENDING,
       rateLimit: {
         rps: e.RATE_LIMIT_RPS,
         burst: e.RATE_LIMIT_BURST || e.RATE_LIMIT_RPS * 2,

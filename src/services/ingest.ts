@@ -39,9 +39,16 @@ export interface IngestDeps {
   limits: EventLimits;
   maxBatchEvents: number;
   observer?: IngestObserver;
-  /** Called with errors of fire-and-forget publishes (the async endpoint). */
-  onAsyncFailure?: (error: unknown, count: number) => void;
-  /** Most async events awaiting the bus; past it the async endpoint answers 503 instead of queueing. */
+  /**
+   * The background publish of the async endpoint (default: publisher.publish): the producer role retries it
+   * with backoff. It rejects only once the events are given up.
+   */
+  publishAsync?: (events: LogEvent[]) => Promise<void>;
+  /** Called once per async event given up (every retry failed), with the last error. */
+  onAsyncFailure?: (error: unknown, events: LogEvent[]) => void;
+  /** Called with the number of async events awaiting the bus whenever it changes. */
+  onAsyncPending?: (count: number) => void;
+  /** Most async events awaiting the bus, retries included; past it the async endpoint answers 503. */
   maxAsyncPending?: number;
 }
 
@@ -52,6 +59,7 @@ export const createIngest = (deps: IngestDeps) => {
   const parseEvent = makeEventParser(deps.limits);
   const { observer } = deps;
   const maxAsyncPending = deps.maxAsyncPending ?? 10_000;
+  const publishAsync = deps.publishAsync ?? ((events: LogEvent[]) => deps.publisher.publish(events));
   const pending = new Set<Promise<void>>();
 
   // The schema's depth check recurses; a body nested far past any limit overflows the stack before it answers.
@@ -108,10 +116,20 @@ export const createIngest = (deps: IngestDeps) => {
           retryAfter: 1,
         });
       }
-      const sending: Promise<void> = publish([event])
-        .catch((error: unknown) => deps.onAsyncFailure?.(error, 1))
-        .finally(() => pending.delete(sending));
+      const sending: Promise<void> = publishAsync([event])
+        .then(
+          () => observer?.accepted(1),
+          (error: unknown) => {
+            observer?.failed(1);
+            deps.onAsyncFailure?.(error, [event]);
+          },
+        )
+        .finally(() => {
+          pending.delete(sending);
+          deps.onAsyncPending?.(pending.size);
+        });
       pending.add(sending);
+      deps.onAsyncPending?.(pending.size);
       return event;
     },
 
@@ -154,7 +172,7 @@ export const createIngest = (deps: IngestDeps) => {
       };
     },
 
-    /** Resolves once every async publish accepted so far has settled (they are bounded by the publisher). */
+    /** Resolves once every async publish accepted so far has been stored or given up (retries are bounded). */
     async drain(): Promise<void> {
       while (pending.size > 0) await Promise.all(pending);
     },
