@@ -53,4 +53,31 @@ describe("memory bus batches", () => {
   });
 });
 
+describe("memory bus queue", () => {
+  it("refuses a publish past maxQueuedBytes while records wait, and takes one again once they are stored", async () => {
+    const bus = new MemoryBus({ topic: uniqueName("memory"), maxBatchBytes: 1024, maxQueuedBytes: 8 * 1024 });
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    await bus.run(() => gate);
+    const big = (n: number): LogEvent[] =>
+      Array.from({ length: n }, () => ({
+        id: crypto.randomUUID(),
+        level: "INFO",
+        message: "m".repeat(2000),
+        source: "s",
+        timestamp: Date.now(),
+        metadata: null,
+      }));
+    // Larger than the bound but alone in the queue: let in.
+    const first = bus.publish(big(5));
+    await expect(bus.publish(big(1))).rejects.toThrow("bus queue full");
+    release();
+    await first;
+    await bus.publish(big(1));
+    await bus.stop();
+  });
+});
+
 const recordsBytesOf = (values: number[]) => values.reduce((total, v) => total + v + 1 + 64, 0);
