@@ -29,6 +29,8 @@ export interface ProducerParts {
 const DEFAULT_SEND_TIMEOUT_MS = 1500;
 /** The Kafka adapter bounds its own sends at sendTimeoutMs and says why it failed; the guard is the backstop. */
 const GUARD_GRACE_MS = 250;
+/** How long a stopping producer waits for async events still retrying (main.ts exits after 30 s in all). */
+export const ASYNC_DRAIN_MS = 10_000;
 
 const assemble = (config: Config, parts: ProducerParts) => {
   const { metrics, logger } = parts;
@@ -99,10 +101,11 @@ export const startProducer = async (config: Config, parts: ProducerParts): Promi
   });
   return {
     port: served.port,
-    // Stop taking requests, then let the events already answered 202 reach the bus before it is stopped.
+    // Stop taking requests, then let the events already answered 202 reach the bus before it is stopped;
+    // those still waiting past the bound are counted as dropped, within the process's shutdown bound.
     stop: async () => {
       await served.stop();
-      await ingest.drain();
+      await ingest.drain(ASYNC_DRAIN_MS);
     },
   };
 };

@@ -8,6 +8,7 @@ import {
   makeEventParser,
 } from "../domain/log-event.ts";
 import type { LogPublisher } from "../ports/log-bus.ts";
+import { createAsyncSender } from "./async-sender.ts";
 
 export interface BatchItemError {
   index: number;
@@ -43,8 +44,8 @@ export interface IngestDeps {
    * The background publish of the async endpoint (default: publisher.publish): the producer role retries it
    * with backoff. It rejects only once the events are given up.
    */
-  publishAsync?: (events: LogEvent[]) => Promise<void>;
-  /** Called once per async event given up (every retry failed), with the last error. */
+  publishAsync?: (events: LogEvent[], signal: AbortSignal) => Promise<void>;
+  /** Called once per async event given up (every retry failed, or the producer stopped), with the reason. */
   onAsyncFailure?: (error: unknown, events: LogEvent[]) => void;
   /** Called with the number of async events awaiting the bus whenever it changes. */
   onAsyncPending?: (count: number) => void;
@@ -58,9 +59,16 @@ const MAX_REPORTED_ERRORS = 1000;
 export const createIngest = (deps: IngestDeps) => {
   const parseEvent = makeEventParser(deps.limits);
   const { observer } = deps;
-  const maxAsyncPending = deps.maxAsyncPending ?? 10_000;
-  const publishAsync = deps.publishAsync ?? ((events: LogEvent[]) => deps.publisher.publish(events));
-  const pending = new Set<Promise<void>>();
+  const background = createAsyncSender({
+    publish: deps.publishAsync ?? ((events) => deps.publisher.publish(events)),
+    maxPending: deps.maxAsyncPending ?? 10_000,
+    onStored: (n) => observer?.accepted(n),
+    onGiveUp: (error, events) => {
+      observer?.failed(events.length);
+      deps.onAsyncFailure?.(error, events);
+    },
+    ...(deps.onAsyncPending ? { onPending: deps.onAsyncPending } : {}),
+  });
 
   // The schema's depth check recurses; a body nested far past any limit overflows the stack before it answers.
   const parse = (raw: unknown, receivedAt: number): EventParseResult => {
@@ -110,26 +118,12 @@ export const createIngest = (deps: IngestDeps) => {
         observer?.failed(1);
         throw refused;
       }
-      if (pending.size >= maxAsyncPending) {
+      try {
+        background.send([event]);
+      } catch (error) {
         observer?.failed(1);
-        throw new DomainError("unavailable", "too many events are waiting for the log bus; retry later", {
-          retryAfter: 1,
-        });
+        throw error;
       }
-      const sending: Promise<void> = publishAsync([event])
-        .then(
-          () => observer?.accepted(1),
-          (error: unknown) => {
-            observer?.failed(1);
-            deps.onAsyncFailure?.(error, [event]);
-          },
-        )
-        .finally(() => {
-          pending.delete(sending);
-          deps.onAsyncPending?.(pending.size);
-        });
-      pending.add(sending);
-      deps.onAsyncPending?.(pending.size);
       return event;
     },
 
@@ -172,10 +166,11 @@ export const createIngest = (deps: IngestDeps) => {
       };
     },
 
-    /** Resolves once every async publish accepted so far has been stored or given up (retries are bounded). */
-    async drain(): Promise<void> {
-      while (pending.size > 0) await Promise.all(pending);
-    },
+    /**
+     * Resolves once every async event accepted so far is on the bus or given up, or after deadlineMs: those
+     * still waiting then are given up (counted and reported).
+     */
+    drain: (deadlineMs?: number): Promise<void> => background.drain(deadlineMs),
   };
 };
 

@@ -142,7 +142,8 @@ describe("async ingest over Kafka", () => {
 
     await until("nothing pending", async () => (await sampleOf(p.metrics.asyncPending)) === 0);
     expect(await sampleOf(p.metrics.asyncDropped)).toBe(0);
-    expect(await idsOn(p.topic, 1)).toEqual([logId ?? "?"]);
+    // A try that timed out may have landed after all: the topic can hold the event twice, the store keeps one.
+    expect([...new Set(await idsOn(p.topic, 1))]).toEqual([logId ?? "?"]);
     expect(p.lines.filter((l) => l.includes("dropped"))).toEqual([]);
   }, 90_000);
 

@@ -20,7 +20,7 @@ export const DEFAULT_MAX_DELAY_MS = 5000;
 export const retryingPublish = (
   publisher: Pick<LogPublisher, "publish">,
   opts: RetryOptions,
-): ((events: LogEvent[]) => Promise<void>) => {
+): ((events: LogEvent[], signal?: AbortSignal) => Promise<void>) => {
   const policy = retry(handleAll, {
     maxAttempts: Math.max(0, opts.attempts - 1),
     // Decorrelated jitter (cockatiel's default): producers that lost the bus together do not retry in step.
@@ -29,5 +29,6 @@ export const retryingPublish = (
       maxDelay: opts.maxDelayMs ?? DEFAULT_MAX_DELAY_MS,
     }),
   });
-  return (events) => policy.execute(() => publisher.publish(events));
+  // Once the signal is aborted, the try in progress (or the one after the current wait) is the last.
+  return (events, signal) => policy.execute(() => publisher.publish(events), signal);
 };
