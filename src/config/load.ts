@@ -57,10 +57,12 @@ export interface Config {
     maxBatchEvents: number;
     maxMessageBytes: number;
     maxMetadataBytes: number;
+    asyncAttempts: number;
+    asyncMaxPending: number;
     rateLimit: { rps: number; burst: number; globalRps: number };
   };
   query: { apiKeys: string[]; cacheTtlMs: number; liveTtlMs: number; corsOrigins: string[] };
-  consumer: { batchSize: number; retentionDays: number };
+  consumer: { batchSize: number; batchBytes: number; retentionDays: number };
 }
 
 export class ConfigError extends Error {
@@ -164,6 +166,8 @@ export const loadConfig = (env: Record<string, string | undefined>, roleOverride
       maxBatchEvents: e.MAX_BATCH_EVENTS,
       maxMessageBytes: e.MAX_MESSAGE_BYTES,
       maxMetadataBytes: e.MAX_METADATA_BYTES,
+      asyncAttempts: e.ASYNC_PUBLISH_ATTEMPTS,
+      asyncMaxPending: e.ASYNC_MAX_PENDING,
       rateLimit: {
         rps: e.RATE_LIMIT_RPS,
         burst: e.RATE_LIMIT_BURST || e.RATE_LIMIT_RPS * 2,
@@ -176,6 +180,10 @@ export const loadConfig = (env: Record<string, string | undefined>, roleOverride
       liveTtlMs: e.CACHE_LIVE_TTL_MS,
       corsOrigins: e.CORS_ORIGINS,
     },
-    consumer: { batchSize: e.CONSUMER_BATCH_SIZE, retentionDays: e.RETENTION_DAYS },
+    consumer: {
+      batchSize: e.CONSUMER_BATCH_SIZE,
+      batchBytes: e.CONSUMER_BATCH_BYTES,
+      retentionDays: e.RETENTION_DAYS,
+    },
   });
 };

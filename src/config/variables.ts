@@ -80,10 +80,29 @@ export const VARIABLES: readonly Variable[] = [
   { name: "RATE_LIMIT_GLOBAL_RPS", default: "0", help: "requests/s over all clients; 0 = off" },
   { name: "MAX_BODY_BYTES", default: "10485760", help: "largest request body (after gzip decompression)" },
   { name: "MAX_BATCH_EVENTS", default: "10000", help: "most events in one batch request" },
+  {
+    name: "ASYNC_PUBLISH_ATTEMPTS",
+    default: "8",
+    help: "tries of one /ingest/async event on the bus before it is dropped (waits ~0.25 s doubling to 5 s: ~18 s)",
+  },
+  {
+    name: "ASYNC_MAX_PENDING",
+    default: "10000",
+    help: "most /ingest/async events awaiting the bus; past it the endpoint answers 503",
+  },
   { name: "MAX_MESSAGE_BYTES", default: "32768", help: "largest message, UTF-8 bytes" },
   { name: "MAX_METADATA_BYTES", default: "16384", help: "largest metadata, serialized bytes" },
   { name: "CONSUMER_BATCH_SIZE", default: "10000", help: "most events written in one COPY transaction" },
-  { name: "RETENTION_DAYS", default: "0", help: "drop daily partitions older than this; 0 = keep all" },
+  {
+    name: "CONSUMER_BATCH_BYTES",
+    default: "33554432",
+    help: "most bytes of records in one consumer batch (a larger record goes alone)",
+  },
+  {
+    name: "RETENTION_DAYS",
+    default: "0",
+    help: "delete events of days older than this (PostgreSQL and SQLite); 0 = keep all",
+  },
   {
     name: "CACHE_TTL_MS",
     default: "300000",

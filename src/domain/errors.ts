@@ -44,6 +44,17 @@ export class UnstorableError extends Error {
   }
 }
 
+/**
+ * Thrown by a store when a write did not finish in time (a COPY past its timeout): nothing of it is stored,
+ * and the same batch may time out again, so the caller retries with fewer events.
+ */
+export class WriteTimeoutError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "WriteTimeoutError";
+  }
+}
+
 /** A batch item that was not even valid JSON (an NDJSON line): reported like any other bad item. */
 export class MalformedItem {
   constructor(readonly reason: string) {}

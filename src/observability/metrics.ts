@@ -41,6 +41,16 @@ export const createMetrics = (registry: Registry = new Registry(), opts: { defau
       labelNames: ["name"],
       registers: r,
     }),
+    asyncDropped: new Counter({
+      name: "logproc_async_events_dropped_total",
+      help: "Events answered 202 by /ingest/async that were given up after every retry failed",
+      registers: r,
+    }),
+    asyncPending: new Gauge({
+      name: "logproc_async_events_pending",
+      help: "Events answered 202 by /ingest/async still awaiting the bus (retries included)",
+      registers: r,
+    }),
     rateLimited: new Counter({
       name: "rate_limited_total",
       help: "Requests rejected by the rate limiter",

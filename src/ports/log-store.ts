@@ -49,6 +49,11 @@ export interface LogWriter extends Lifecycle {
   stage?(batch: WriteBatch): void;
   /** Next offset to read per partition, as last committed by write() for this group and topic. */
   committedOffsets(group: string, topic: string): Promise<Map<number, string>>;
+  /**
+   * Retention: removes every event stored for a day before (today - days), UTC, with what indexes and counts
+   * it (search, rollups), so reads agree with the rows left. Returns what was removed, for the log.
+   */
+  retain(days: number): Promise<string[]>;
   health(): Promise<Health>;
 }
 

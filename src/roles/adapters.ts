@@ -19,7 +19,7 @@ export interface Stack {
   group: string;
   /** Applies the store's migrations (a no-op for SQLite, whose schema is created on open). */
   migrate(): Promise<void>;
-  /** Drops stored events older than `days` (whole daily partitions on PostgreSQL). */
+  /** Drops stored events older than `days` (whole daily partitions on PostgreSQL, row chunks on SQLite). */
   retain(days: number): Promise<string[]>;
   describe: { bus: string; store: string };
 }
@@ -39,7 +39,6 @@ export const createStack = (
   let writer: LogWriter;
   let reader: LogReader;
   let migrate = async (): Promise<void> => {};
-  let retain = async (_days: number): Promise<string[]> => [];
   if (config.postgres) {
     const store = createPostgresStore(config.postgres, {
       logger: logger.child({ component: "postgres" }),
@@ -48,12 +47,13 @@ export const createStack = (
     writer = store.writer;
     reader = store.reader;
     migrate = store.migrate;
-    retain = (days) => store.writer.dropPartitionsOlderThan(days);
   } else {
     const store = createSqliteStore(join(config.dataDir, "logproc.sqlite"));
     writer = store.writer;
     reader = store.reader;
   }
+
+  const retain = (days: number) => writer.retain(days);
 
   if (config.kafka) {
     const kafka = config.kafka;
@@ -64,6 +64,7 @@ export const createStack = (
       logger: logger.child({ component: "kafka-consumer" }),
       groupId,
       maxBatch: config.consumer.batchSize,
+      maxBatchBytes: config.consumer.batchBytes,
       ...(metrics ? { metrics } : {}),
       ...(opts.replay ? { replayFrom: opts.replay.from } : {}),
       // Offsets kept in the store (same transaction as the rows) are consulted on every group join, so a
@@ -81,7 +82,11 @@ export const createStack = (
       describe: { bus: "kafka", store: config.postgres ? "postgres" : "sqlite" },
     };
   }
-  const bus = new MemoryBus({ topic: "log-events", maxBatch: config.consumer.batchSize });
+  const bus = new MemoryBus({
+    topic: "log-events",
+    maxBatch: config.consumer.batchSize,
+    maxBatchBytes: config.consumer.batchBytes,
+  });
   return {
     publisher: bus,
     subscriber: bus,

@@ -60,7 +60,7 @@ const retention = (stack: Stack, days: number, logger: Logger): (() => void) => 
     stack
       .retain(days)
       .then((dropped) => {
-        if (dropped.length) logger.info("retention dropped partitions", { dropped, days });
+        if (dropped.length) logger.info("retention removed old events", { dropped, days });
       })
       .catch((error: unknown) => logger.warn("retention failed; will retry", { error }));
   void run();

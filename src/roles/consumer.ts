@@ -46,6 +46,8 @@ export const startConsumer = async (config: Config, parts: ConsumerParts): Promi
         logger.warn("message dead-lettered", { reason, count: n });
       },
       freshness: (s) => metrics?.freshness.observe(Math.max(0, s)),
+      shrunk: (eventsPerWrite) =>
+        logger.warn("store write timed out; retrying the batch in smaller writes", { eventsPerWrite }),
     },
   });
   const handler = Object.assign(

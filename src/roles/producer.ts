@@ -1,6 +1,7 @@
 // Producer role: the ingest API in front of the log bus, which is guarded by a timeout and a circuit breaker.
 
 import { type GuardOptions, guardPublisher } from "../adapters/bus/guarded-publisher.ts";
+import { type RetryOptions, retryingPublish } from "../adapters/bus/retry-publish.ts";
 import type { Config } from "../config/load.ts";
 import { DEFAULT_EVENT_LIMITS } from "../domain/log-event.ts";
 import { apiKeyAuth } from "../http/middleware.ts";
@@ -20,12 +21,16 @@ export interface ProducerParts {
   logger: Logger;
   /** Overrides of the guard's defaults (tests use short breaks). */
   guard?: Partial<Pick<GuardOptions, "timeoutMs" | "failureThreshold" | "halfOpenAfterMs">>;
+  /** Overrides of the async endpoint's backoff (tests use short waits). */
+  asyncRetry?: Omit<RetryOptions, "attempts">;
 }
 
 /** KAFKA_SEND_TIMEOUT_MS's default, for the in-process bus that has no Kafka settings. */
 const DEFAULT_SEND_TIMEOUT_MS = 1500;
 /** The Kafka adapter bounds its own sends at sendTimeoutMs and says why it failed; the guard is the backstop. */
 const GUARD_GRACE_MS = 250;
+/** How long a stopping producer waits for async events still retrying (main.ts exits after 30 s in all). */
+export const ASYNC_DRAIN_MS = 10_000;
 
 const assemble = (config: Config, parts: ProducerParts) => {
   const { metrics, logger } = parts;
@@ -49,7 +54,21 @@ const assemble = (config: Config, parts: ProducerParts) => {
       rejected: (n) => metrics?.ingestionTotal.inc({ status: "rejected" }, n),
       failed: (n) => metrics?.ingestionTotal.inc({ status: "failed" }, n),
     },
-    onAsyncFailure: (error, count) => logger.error("async publish failed", { error, count }),
+    // The retries go through the guard: while its circuit is open they fail at once and wait out the backoff.
+    publishAsync: retryingPublish(publisher, {
+      attempts: config.ingest.asyncAttempts,
+      ...parts.asyncRetry,
+    }),
+    maxAsyncPending: config.ingest.asyncMaxPending,
+    onAsyncPending: (n) => metrics?.asyncPending.set(n),
+    onAsyncFailure: (error, events) => {
+      metrics?.asyncDropped.inc(events.length);
+      logger.error("async events dropped: the bus did not take them after every retry", {
+        ids: events.map((e) => e.id),
+        attempts: config.ingest.asyncAttempts,
+        error,
+      });
+    },
   });
   const app = createProducerApp({
     ingest,
@@ -82,10 +101,11 @@ export const startProducer = async (config: Config, parts: ProducerParts): Promi
   });
   return {
     port: served.port,
-    // Stop taking requests, then let the events already answered 202 reach the bus before it is stopped.
+    // Stop taking requests, then let the events already answered 202 reach the bus before it is stopped;
+    // those still waiting past the bound are counted as dropped, within the process's shutdown bound.
     stop: async () => {
       await served.stop();
-      await ingest.drain();
+      await ingest.drain(ASYNC_DRAIN_MS);
     },
   };
 };

@@ -8,6 +8,7 @@ import {
   makeEventParser,
 } from "../domain/log-event.ts";
 import type { LogPublisher } from "../ports/log-bus.ts";
+import { createAsyncSender } from "./async-sender.ts";
 
 export interface BatchItemError {
   index: number;
@@ -39,9 +40,16 @@ export interface IngestDeps {
   limits: EventLimits;
   maxBatchEvents: number;
   observer?: IngestObserver;
-  /** Called with errors of fire-and-forget publishes (the async endpoint). */
-  onAsyncFailure?: (error: unknown, count: number) => void;
-  /** Most async events awaiting the bus; past it the async endpoint answers 503 instead of queueing. */
+  /**
+   * The background publish of the async endpoint (default: publisher.publish): the producer role retries it
+   * with backoff. It rejects only once the events are given up.
+   */
+  publishAsync?: (events: LogEvent[], signal: AbortSignal) => Promise<void>;
+  /** Called once per async event given up (every retry failed, or the producer stopped), with the reason. */
+  onAsyncFailure?: (error: unknown, events: LogEvent[]) => void;
+  /** Called with the number of async events awaiting the bus whenever it changes. */
+  onAsyncPending?: (count: number) => void;
+  /** Most async events awaiting the bus, retries included; past it the async endpoint answers 503. */
   maxAsyncPending?: number;
 }
 
@@ -51,8 +59,16 @@ const MAX_REPORTED_ERRORS = 1000;
 export const createIngest = (deps: IngestDeps) => {
   const parseEvent = makeEventParser(deps.limits);
   const { observer } = deps;
-  const maxAsyncPending = deps.maxAsyncPending ?? 10_000;
-  const pending = new Set<Promise<void>>();
+  const background = createAsyncSender({
+    publish: deps.publishAsync ?? ((events) => deps.publisher.publish(events)),
+    maxPending: deps.maxAsyncPending ?? 10_000,
+    onStored: (n) => observer?.accepted(n),
+    onGiveUp: (error, events) => {
+      observer?.failed(events.length);
+      deps.onAsyncFailure?.(error, events);
+    },
+    ...(deps.onAsyncPending ? { onPending: deps.onAsyncPending } : {}),
+  });
 
   // The schema's depth check recurses; a body nested far past any limit overflows the stack before it answers.
   const parse = (raw: unknown, receivedAt: number): EventParseResult => {
@@ -102,16 +118,12 @@ export const createIngest = (deps: IngestDeps) => {
         observer?.failed(1);
         throw refused;
       }
-      if (pending.size >= maxAsyncPending) {
+      try {
+        background.send([event]);
+      } catch (error) {
         observer?.failed(1);
-        throw new DomainError("unavailable", "too many events are waiting for the log bus; retry later", {
-          retryAfter: 1,
-        });
+        throw error;
       }
-      const sending: Promise<void> = publish([event])
-        .catch((error: unknown) => deps.onAsyncFailure?.(error, 1))
-        .finally(() => pending.delete(sending));
-      pending.add(sending);
       return event;
     },
 
@@ -154,10 +166,11 @@ export const createIngest = (deps: IngestDeps) => {
       };
     },
 
-    /** Resolves once every async publish accepted so far has settled (they are bounded by the publisher). */
-    async drain(): Promise<void> {
-      while (pending.size > 0) await Promise.all(pending);
-    },
+    /**
+     * Resolves once every async event accepted so far is on the bus or given up, or after deadlineMs: those
+     * still waiting then are given up (counted and reported).
+     */
+    drain: (deadlineMs?: number): Promise<void> => background.drain(deadlineMs),
   };
 };
 

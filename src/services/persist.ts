@@ -1,6 +1,6 @@
 // Persist use-case: one bus batch → decoded events stored exactly once in effect; poison → dead letters.
 
-import { UnstorableError } from "../domain/errors.ts";
+import { UnstorableError, WriteTimeoutError } from "../domain/errors.ts";
 import { nextOffsets } from "../domain/offsets.ts";
 import { decodeEvent } from "../domain/wire.ts";
 import type { BusBatch, BusRecord, DeadLetter, LogSubscriber } from "../ports/log-bus.ts";
@@ -11,6 +11,8 @@ export interface PersistObserver {
   stored(inserted: number, duplicates: number, seconds: number, batchSize: number): void;
   deadLettered(reason: string, count: number): void;
   freshness?(secondsSinceAppend: number): void;
+  /** A write timed out: until writes succeed again, batches are written this many events at a time. */
+  shrunk?(eventsPerWrite: number): void;
 }
 
 export interface PersistDeps {
@@ -23,6 +25,9 @@ export interface PersistDeps {
 /** The offsets a batch moves the store to: none for a bus whose offsets restart with the process. */
 const offsetsOf = (batch: BusBatch): Map<number, string> =>
   batch.transient ? new Map() : nextOffsets(batch.records);
+
+/** Past this many events per write, the limit set after a timeout is lifted (CONSUMER_BATCH_SIZE's maximum). */
+const MAX_PER_WRITE = 1_000_000;
 
 /** Records decoded per step when a batch is prepared ahead of its turn. */
 const PREPARE_SLICE = 128;
@@ -103,6 +108,49 @@ export const createPersister = (deps: PersistDeps) => {
 
   const ahead = new WeakMap<BusBatch, Promise<Prepared>>();
 
+  /**
+   * Events per write while a timed-out write is being retried smaller; undefined = the whole batch. A timeout
+   * halves it and fails the batch, which comes again after the subscriber's backoff and is then written in
+   * parts of this size; every batch stored in parts doubles it again, until it no longer limits anything.
+   */
+  let perWrite: number | undefined;
+
+  const writeInParts = async (
+    source: Pick<BusBatch, "topic" | "transient">,
+    events: SourcedEvent[],
+    nextOffsets: Map<number, string>,
+  ): Promise<WriteResult> => {
+    const size = perWrite;
+    if (size === undefined || events.length <= size) return writeTimed(source, events, nextOffsets);
+    const total: WriteResult = { inserted: 0, duplicates: 0 };
+    for (let from = 0; from < events.length; from += size) {
+      const last = from + size >= events.length;
+      // Only the last part moves the offsets: parts stored before a failure are deduplicated by id when the
+      // batch comes again.
+      const r = await writeTimed(source, events.slice(from, from + size), last ? nextOffsets : new Map());
+      total.inserted += r.inserted;
+      total.duplicates += r.duplicates;
+    }
+    perWrite = size * 2 >= MAX_PER_WRITE ? undefined : size * 2;
+    return total;
+  };
+
+  const writeTimed = async (
+    source: Pick<BusBatch, "topic" | "transient">,
+    events: SourcedEvent[],
+    nextOffsets: Map<number, string>,
+  ): Promise<WriteResult> => {
+    try {
+      return await writeIsolating(source, events, nextOffsets);
+    } catch (error) {
+      if (error instanceof WriteTimeoutError && events.length > 1) {
+        perWrite = Math.ceil(events.length / 2);
+        observer?.shrunk?.(perWrite);
+      }
+      throw error;
+    }
+  };
+
   const persist = async (batch: BusBatch): Promise<void> => {
     if (batch.records.length === 0) return;
     const started = performance.now();
@@ -114,7 +162,7 @@ export const createPersister = (deps: PersistDeps) => {
       await subscriber.deadLetter(letters);
       for (const l of letters) observer?.deadLettered(l.reason, 1);
     }
-    const result = await writeIsolating(batch, events, offsetsOf(batch));
+    const result = await writeInParts(batch, events, offsetsOf(batch));
     observer?.stored(result.inserted, result.duplicates, (performance.now() - started) / 1000, events.length);
     if (observer?.freshness) {
       const now = Date.now();

@@ -679,6 +679,67 @@ export const logStoreContract = (name: string, make: () => Promise<StoreUnderTes
       });
     });
 
+    describe("retention", () => {
+      const DAY = 86_400_000;
+      /** Noon, ten days before today (UTC): well before a three-day retention's cutoff. */
+      const OLD = (Math.floor(Date.now() / DAY) - 10) * DAY + 12 * 60 * MINUTE;
+
+      it("removes events older than the cutoff day with their search entries and counts, and keeps the rest", async () => {
+        const old = Array.from({ length: 2_500 }, (_, i) =>
+          event({ timestamp: OLD + i * 1000, message: `ancient disk ${i}`, source: `old${i % 3}` }),
+        );
+        const recent = Array.from({ length: 30 }, (_, i) =>
+          event({ timestamp: T0 + i * 1000, message: `recent disk ${i}`, level: i % 2 ? "WARN" : "INFO" }),
+        );
+        for (let from = 0; from < old.length; from += 1000) await write(old.slice(from, from + 1000));
+        await write(recent);
+        const mark = await reader.watermark();
+        const whole = { start: OLD - DAY, end: T0 + 60 * MINUTE };
+        expect((await reader.stats({ ...whole, bucketMs: 60 * MINUTE })).totalLogs).toBe(2_530);
+
+        expect((await writer.retain(3)).length).toBeGreaterThan(0);
+
+        for (const e of [old[0], old[1_999], old[2_499]])
+          expect(await reader.findById((e as LogEvent).id)).toBeUndefined();
+        for (const e of recent) expect(await reader.findById(e.id)).toBeDefined();
+        const page = await reader.page(query({ ...whole, size: 100 }));
+        expect(page.total).toBe(30);
+        expect(page.items.map((i) => i.id).sort()).toEqual(recent.map((e) => e.id).sort());
+        const oldWindow = { start: OLD - MINUTE, end: OLD + DAY / 2 };
+        expect((await reader.page(query({ ...oldWindow }))).items).toEqual([]);
+        expect((await reader.search({ ...query(whole), terms: parseSearch("ancient") })).items).toEqual([]);
+        const found = await reader.search({ ...query({ ...whole, size: 100 }), terms: parseSearch("disk") });
+        expect(found.items.map((i) => i.id).sort()).toEqual(recent.map((e) => e.id).sort());
+        const stats = await reader.stats({ ...whole, bucketMs: 60 * MINUTE });
+        expect(stats.totalLogs).toBe(30);
+        expect(stats.sourceCounts).toEqual({ api: 30 });
+        expect(stats.levelCounts).toEqual({ INFO: 15, WARN: 15 });
+        expect((await reader.stats({ ...oldWindow, bucketMs: MINUTE })).totalLogs).toBe(0);
+        expect(await reader.watermark()).toBe(mark);
+        // Nothing more to remove, and new events are stored after it.
+        expect(await writer.retain(3)).toEqual([]);
+        await write([event({ message: "after retention" })]);
+        expect(await reader.watermark()).toBeGreaterThan(mark);
+      });
+
+      it("keeps the watermark where it was when every event is removed", async () => {
+        await write([event({ timestamp: OLD }), event({ timestamp: OLD + 1 })]);
+        const mark = await reader.watermark();
+        await writer.retain(3);
+        expect((await reader.page(query({ start: OLD - MINUTE, end: T0 }))).total).toBe(0);
+        // Caches key on the watermark: were it to go back, answers cached before would be served again.
+        expect(await reader.watermark()).toBe(mark);
+      });
+
+      it("keeps everything when the cutoff is before every event, or retention is off", async () => {
+        const events = [event({ timestamp: OLD }), event()];
+        await write(events);
+        expect(await writer.retain(30)).toEqual([]);
+        expect(await writer.retain(0)).toEqual([]);
+        for (const e of events) expect(await reader.findById(e.id)).toBeDefined();
+      });
+    });
+
     describe("tail and watermark", () => {
       it("returns events after a sequence in arrival order, filtered, up to the limit", async () => {
         expect(await reader.watermark()).toBe(0);

@@ -3,20 +3,28 @@
 
 import { describe, expect, test } from "bun:test";
 import { BatchMerger, MergerClosed } from "../../src/adapters/bus/kafka/batch-merger.ts";
+import { recordsBytes } from "../../src/adapters/bus/record-bytes.ts";
 import type { BatchHandler, BusBatch, BusRecord } from "../../src/ports/log-bus.ts";
 
-const records = (partition: number, from: number, count: number): BusRecord[] =>
+const records = (partition: number, from: number, count: number, valueBytes?: number): BusRecord[] =>
   Array.from({ length: count }, (_, i) => ({
     partition,
     offset: String(from + i),
     key: null,
-    value: null,
+    value: valueBytes === undefined ? null : new Uint8Array(valueBytes),
     timestamp: 0,
   }));
 
 const offsetsOf = (b: BusBatch) => b.records.map((r) => `${r.partition}:${r.offset}`);
 
-const setup = (over: { handle?: (b: BusBatch) => Promise<void>; capacity?: number } = {}) => {
+const setup = (
+  over: {
+    handle?: (b: BusBatch) => Promise<void>;
+    capacity?: number;
+    maxBatchBytes?: number;
+    capacityBytes?: number;
+  } = {},
+) => {
   const handled: BusBatch[] = [];
   const prepared: BusBatch[] = [];
   const stored: { batch: BusBatch; next: Map<number, string> }[] = [];
@@ -32,6 +40,8 @@ const setup = (over: { handle?: (b: BusBatch) => Promise<void>; capacity?: numbe
     topic: "t",
     maxBatch: 10,
     capacity: over.capacity ?? 20,
+    ...(over.maxBatchBytes ? { maxBatchBytes: over.maxBatchBytes } : {}),
+    ...(over.capacityBytes ? { capacityBytes: over.capacityBytes } : {}),
     lingerMs: 2,
     handler,
     onStored: async (batch, next) => void stored.push({ batch, next }),
@@ -61,6 +71,41 @@ describe("BatchMerger", () => {
       records(2, 0, 4).map((r) => `${r.partition}:${r.offset}`),
     ]);
     expect(stored.map((s) => Object.fromEntries(s.next))).toEqual([{ 0: "4", 1: "4" }, { 2: "4" }]);
+  });
+
+  test("closes a batch before the record that would take it past maxBatchBytes; a larger record goes alone", async () => {
+    const KIB = 1024;
+    const { merger, handled, stored } = setup({ maxBatchBytes: 10 * KIB, capacity: 100 });
+    const size = (b: BusBatch) => recordsBytes(b.records);
+    merger.submit(records(0, 0, 3, 3 * KIB)); // about 9 KiB: fits
+    merger.submit(records(1, 0, 2, 3 * KIB)); // would pass 10 KiB: starts the next batch
+    merger.submit(records(2, 0, 1, 25 * KIB)); // alone, though larger than the bound
+    merger.submit(records(3, 0, 8, 2 * KIB)); // one slice of about 16 KiB, spread over two batches
+    await settle(() => stored.length === 5);
+    expect(handled.map((b) => b.records.map((r) => `${r.partition}:${r.offset}`))).toEqual([
+      ["0:0", "0:1", "0:2"],
+      ["1:0", "1:1"],
+      ["2:0"],
+      ["3:0", "3:1", "3:2", "3:3"],
+      ["3:4", "3:5", "3:6", "3:7"],
+    ]);
+    for (const b of handled) if (b.records.length > 1) expect(size(b)).toBeLessThanOrEqual(10 * KIB);
+    // Offsets of a slice spread over two batches: the first commits the part it holds.
+    expect(stored.map((s) => Object.fromEntries(s.next))).toEqual([
+      { 0: "3" },
+      { 1: "2" },
+      { 2: "1" },
+      { 3: "4" },
+      { 3: "8" },
+    ]);
+  });
+
+  test("says there is no room once the bytes waiting would pass capacityBytes", () => {
+    const { merger } = setup({ handle: () => new Promise(() => {}), capacity: 1000, capacityBytes: 5000 });
+    merger.submit(records(0, 0, 1, 100)); // in flight
+    merger.submit(records(1, 0, 2, 1000));
+    expect(merger.hasRoom(1, 2000)).toBe(true);
+    expect(merger.hasRoom(1, 4000)).toBe(false);
   });
 
   test("a failed batch is handed over again, as it was, before any later one; its offsets wait for success", async () => {

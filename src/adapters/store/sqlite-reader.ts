@@ -179,8 +179,10 @@ export const createSqliteRead = (db: Database) => {
     return out;
   };
 
+  // AUTOINCREMENT's counter, not max(seq): retention may delete the newest rows too, and the mark never goes back.
   const watermark = (): number =>
-    db.query<{ seq: number | null }, []>("SELECT max(seq) AS seq FROM log_events").get()?.seq ?? 0;
+    db.query<{ seq: number | null }, []>("SELECT seq FROM sqlite_sequence WHERE name = 'log_events'").get()
+      ?.seq ?? 0;
 
   return { page, search, stats, findById, tail, watermark };
 };

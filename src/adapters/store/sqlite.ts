@@ -6,6 +6,7 @@ import { dirname } from "node:path";
 import type { Health } from "../../ports/log-bus.ts";
 import type { LogReader, LogWriter } from "../../ports/log-store.ts";
 import { createSqliteRead } from "./sqlite-reader.ts";
+import { createSqliteRetention, type SqliteRetentionOptions } from "./sqlite-retention.ts";
 import { SQLITE_SCHEMA } from "./sqlite-schema.ts";
 import { createSqliteWrite } from "./sqlite-writer.ts";
 
@@ -15,12 +16,16 @@ export interface SqliteStore {
   db: Database;
 }
 
-export const createSqliteStore = (path: string): SqliteStore => {
+export const createSqliteStore = (
+  path: string,
+  opts: { retention?: SqliteRetentionOptions } = {},
+): SqliteStore => {
   if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path, { create: true, strict: true });
   db.exec(SQLITE_SCHEMA);
   const w = createSqliteWrite(db);
   const r = createSqliteRead(db);
+  const retain = createSqliteRetention(db, opts.retention);
   let open = true;
   const health = async (): Promise<Health> => {
     if (!open) return { ok: false, detail: "closed" };
@@ -45,6 +50,7 @@ export const createSqliteStore = (path: string): SqliteStore => {
     stop: release,
     write: async (batch) => w.write(batch),
     committedOffsets: async (group, topic) => w.committed(group, topic),
+    retain,
     health,
   };
   const reader: LogReader = {

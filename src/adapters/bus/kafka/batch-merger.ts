@@ -3,6 +3,7 @@
 
 import { nextOffsets } from "../../../domain/offsets.ts";
 import type { BatchHandler, BusBatch, BusRecord } from "../../../ports/log-bus.ts";
+import { recordBytes } from "../record-bytes.ts";
 import { sleep } from "./timing.ts";
 
 /** The merger was closed: the slice was not accepted (nothing was done with it). */
@@ -16,8 +17,12 @@ export class MergerClosed extends Error {
 export interface BatchMergerOptions {
   topic: string;
   maxBatch: number;
+  /** Most record bytes in one batch (recordBytes); a single larger record goes alone. */
+  maxBatchBytes?: number;
   /** Most records accepted but not yet handed over (a larger slice is accepted alone); kafkajs waits meanwhile. */
   capacity: number;
+  /** Most record bytes accepted but not yet handed over, as capacity counts records. */
+  capacityBytes?: number;
   /** How long a group waits for slices of other partitions before going to an idle handler. */
   lingerMs: number;
   handler: BatchHandler;
@@ -30,6 +35,7 @@ export interface BatchMergerOptions {
 
 interface Group {
   records: BusRecord[];
+  bytes: number;
   lingered: boolean;
   timer: ReturnType<typeof setTimeout> | undefined;
   /** Built once the group is sealed; the same object is prepared ahead and then handled. */
@@ -48,29 +54,56 @@ export class BatchMerger {
   private open: Group | undefined;
   private readonly sealed: Group[] = [];
   private queued = 0;
+  private queuedBytes = 0;
+  private readonly maxBatchBytes: number;
+  private readonly capacityBytes: number;
   private inFlight: Promise<void> | undefined;
   private failures = 0;
   private closed = false;
   private readonly stopping = new AbortController();
   private waiters: (() => void)[] = [];
 
-  constructor(private readonly opts: BatchMergerOptions) {}
+  constructor(private readonly opts: BatchMergerOptions) {
+    this.maxBatchBytes = opts.maxBatchBytes ?? Number.POSITIVE_INFINITY;
+    this.capacityBytes = opts.capacityBytes ?? Number.POSITIVE_INFINITY;
+  }
 
-  /** Accepts a slice; it is handed over after every slice accepted before it. */
+  /**
+   * Accepts a slice; it is handed over after every slice accepted before it. A slice that does not fit in the
+   * open batch starts a new one; a slice larger than a batch is spread over several: no batch exceeds
+   * maxBatch records or maxBatchBytes, except a single record larger than that, which goes alone.
+   */
   submit(records: BusRecord[]): void {
     if (this.closed) throw new MergerClosed();
     if (records.length === 0) return;
-    if (this.open && this.open.records.length + records.length > this.opts.maxBatch) this.seal();
-    const group = this.open ?? this.openGroup();
-    for (const r of records) group.records.push(r);
+    const { maxBatch } = this.opts;
+    const sizes = records.map(recordBytes);
+    const total = sizes.reduce((a, b) => a + b, 0);
+    const open = this.open;
+    if (open && (open.records.length + records.length > maxBatch || open.bytes + total > this.maxBatchBytes))
+      this.seal();
+    records.forEach((r, i) => {
+      const size = sizes[i] ?? 0;
+      const current = this.open;
+      if (current && (current.records.length >= maxBatch || current.bytes + size > this.maxBatchBytes))
+        this.seal();
+      const group = this.open ?? this.openGroup();
+      group.records.push(r);
+      group.bytes += size;
+    });
     this.queued += records.length;
-    if (group.records.length >= this.opts.maxBatch) this.seal();
+    this.queuedBytes += total;
+    const last = this.open;
+    if (last && (last.records.length >= maxBatch || last.bytes >= this.maxBatchBytes)) this.seal();
     this.pump();
   }
 
-  /** Whether a slice of this many records may be accepted now: the records waiting stay within the capacity. */
-  hasRoom(count: number): boolean {
-    return this.queued === 0 || this.queued + count <= this.opts.capacity;
+  /** Whether a slice may be accepted now: the records waiting stay within the capacity, in count and bytes. */
+  hasRoom(count: number, bytes = 0): boolean {
+    return (
+      this.queued === 0 ||
+      (this.queued + count <= this.opts.capacity && this.queuedBytes + bytes <= this.capacityBytes)
+    );
   }
 
   /** Resolves once a batch went to the handler (room was made) or the merger closed, or after ms at the latest. */
@@ -93,12 +126,13 @@ export class BatchMerger {
     this.open = undefined;
     this.sealed.splice(0);
     this.queued = 0;
+    this.queuedBytes = 0;
     this.wakeWaiters();
     await this.inFlight;
   }
 
   private openGroup(): Group {
-    const group: Group = { records: [], lingered: false, timer: undefined };
+    const group: Group = { records: [], bytes: 0, lingered: false, timer: undefined };
     group.timer = setTimeout(() => {
       group.lingered = true;
       // The fetch's slices have all arrived: with a batch in flight, seal this one so it can be prepared.
@@ -143,6 +177,7 @@ export class BatchMerger {
     }
     if (!group) return;
     this.queued -= group.records.length;
+    this.queuedBytes -= group.bytes;
     this.wakeWaiters();
     const done = () => {
       this.inFlight = undefined;

@@ -3,6 +3,7 @@
 import type { EachBatchPayload } from "kafkajs";
 import { offsetAfter } from "../../../domain/offsets.ts";
 import type { Logger } from "../../../observability/logger.ts";
+import { recordsBytes } from "../record-bytes.ts";
 import { type BatchMerger, MergerClosed } from "./batch-merger.ts";
 import { toBusRecord } from "./messages.ts";
 import { errorMessage, withDeadline } from "./timing.ts";
@@ -81,7 +82,8 @@ export const consumeBatch = async (payload: EachBatchPayload, src: BatchSource):
     const last = slice[slice.length - 1];
     if (!last || !live()) return;
     // Checked again right before submit, with no await between: concurrent calls cannot overfill it.
-    while (!src.merger.hasRoom(slice.length)) if (!(await waitForRoom(payload, src, live))) return;
+    const bytes = recordsBytes(slice);
+    while (!src.merger.hasRoom(slice.length, bytes)) if (!(await waitForRoom(payload, src, live))) return;
     try {
       src.merger.submit(slice);
     } catch (error) {

@@ -40,6 +40,8 @@ export interface KafkaSubscriberOptions {
   replayFrom?: ReplayFrom;
   /** Most records per handler call (default 5000). */
   maxBatch?: number;
+  /** Most record bytes in one handler batch (CONSUMER_BATCH_BYTES). */
+  maxBatchBytes?: number;
   /** Next offset per partition as the store committed it (LogWriter.committedOffsets): older records are skipped. */
   startOffsets?: () => Promise<Map<number, string>>;
   metrics?: Pick<Metrics, "consumptionErrors">;
@@ -111,6 +113,9 @@ export class KafkaSubscriber implements LogSubscriber {
       maxBatch,
       // Two batches wait while one is written: enough to bridge a fetch, little enough to bound memory.
       capacity: 2 * maxBatch,
+      ...(this.opts.maxBatchBytes
+        ? { maxBatchBytes: this.opts.maxBatchBytes, capacityBytes: 2 * this.opts.maxBatchBytes }
+        : {}),
       lingerMs: this.opts.lingerMs ?? 2,
       handler,
       onStored: async (batch, next) => {

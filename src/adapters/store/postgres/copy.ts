@@ -1,6 +1,7 @@
 // COPY FROM STDIN in text format: field escaping and a streamed write that a timeout always settles.
 
 import type { Writable } from "node:stream";
+import { WriteTimeoutError } from "../../../domain/errors.ts";
 
 const ESCAPES: Record<string, string> = { "\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r" };
 const SPECIAL = /[\\\t\n\r]/g;
@@ -18,7 +19,7 @@ export const copyLine = (fields: (string | number | null)[]): string =>
   `${fields.map(copyField).join("\t")}\n`;
 
 /** Thrown when a COPY did not settle in time: the connection must be destroyed, never reused. */
-export class CopyTimeoutError extends Error {
+export class CopyTimeoutError extends WriteTimeoutError {
   constructor(ms: number) {
     super(`COPY did not complete within ${ms} ms`);
     this.name = "CopyTimeoutError";

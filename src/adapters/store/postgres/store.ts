@@ -113,6 +113,7 @@ export const createPostgresStore = (cfg: PostgresConfig, opts: PostgresStoreOpti
       return new Map(rows.map((row) => [row.partition, row.next_offset]));
     },
     health: () => ping(sql, healthTimeoutMs),
+    retain: (days) => partitions.dropOlderThan(days),
     dropPartitionsOlderThan: (days) => partitions.dropOlderThan(days),
   };
 
