@@ -141,14 +141,23 @@ export const tsvectorText = (message: string): string => {
 export const prefilterQuery = (t: SearchTerms): string | undefined => {
   const word = (w: string) => quote(lexeme(w));
   const excluded = t.excluded.map((w) => `!${word(w)}`);
-  if (!hasPositiveTerms(t)) return excluded.length ? excluded.join(" & ") : undefined;
+  // An excluded phrase is left out by positions, which only rows without the lossy marker hold exactly.
+  const excludedPhrases = (t.excludedPhrases ?? []).map((p) => `!(${p.map(word).join(" <-> ")})`);
+  if (!hasPositiveTerms(t)) {
+    const all = [...excluded, ...excludedPhrases];
+    if (!all.length) return undefined;
+    return excludedPhrases.length
+      ? `(${all.join(" & ")}) | ${quote(LOSSY)} | ${quote(UNINDEXED)}`
+      : all.join(" & ");
+  }
   const exact = [
     ...t.words.map(word),
     ...t.phrases.map((p) => `(${p.map(word).join(" <-> ")})`),
     ...excluded,
+    ...excludedPhrases,
   ];
   const arms = [`(${exact.join(" & ")})`];
-  if (t.phrases.length)
+  if (t.phrases.length || excludedPhrases.length)
     arms.push(`(${[...positiveWords(t).map(word), ...excluded, quote(LOSSY)].join(" & ")})`);
   arms.push(quote(UNINDEXED));
   return arms.join(" | ");
