@@ -18,6 +18,9 @@ const TOKEN = /[\p{L}\p{M}\p{N}]+/gu;
 /** Lower-cased word tokens of a text, in order. */
 export const tokenize = (text: string): string[] => (text.toLowerCase().match(TOKEN) ?? []).slice();
 
+/** A message as a text index holds it: its word tokens, joined by single spaces. */
+export const tokenText = (message: string): string => tokenize(message).join(" ");
+
 export const parseSearch = (query: string): SearchTerms => {
   const words: string[] = [];
   const phrases: string[][] = [];

@@ -1,49 +1,22 @@
-// The embedded store's read side: keyset pages, FTS5 search with an exact final filter, rollup stats, tail.
+// The embedded store's read side: keyset pages with rollup totals, search (sqlite-search.ts), stats, tail.
 
 import type { Database } from "bun:sqlite";
-import type { Level } from "../../domain/level.ts";
 import type { StoredLogEvent } from "../../domain/log-event.ts";
-import {
-  EXACT_TOTAL_BOUND,
-  type LogPage,
-  type LogQuery,
-  type PageItem,
-  type SearchQuery,
-  type Stats,
-  type StatsQuery,
-  type TailQuery,
-} from "../../domain/query.ts";
-import { hasPositiveTerms, matchTerms } from "../../domain/search-syntax.ts";
-import { type Binding, filterWhere, ftsQuery, keysetWhere, snapshotWhere } from "./sqlite-sql.ts";
+import type { LogPage, LogQuery, TailQuery } from "../../domain/query.ts";
+import { matchTerms } from "../../domain/search-syntax.ts";
+import { COLUMNS, type EventRow as Row, eventOf as toEvent } from "./sqlite-rows.ts";
+import { createSqliteSearch } from "./sqlite-search.ts";
+import { type Binding, filterWhere, keysetWhere, snapshotWhere } from "./sqlite-sql.ts";
+import { createSqliteStats } from "./sqlite-stats.ts";
+import { createTotals } from "./sqlite-totals.ts";
 
-interface Row {
-  seq: number;
-  id: string;
-  level: string;
-  source: string;
-  message: string;
-  ts: number;
-  metadata: string | null;
-  created_at: number;
-}
-
-const COLUMNS = "seq, id, level, source, message, ts, metadata, created_at";
-/** Most rows one search or tail call examines; a search past it reports a lower-bound total. */
+/** Most rows one tail call examines when it filters by text. */
 const SCAN_BOUND = 50_000;
-
-const toEvent = (r: Row): StoredLogEvent => ({
-  id: r.id,
-  level: r.level as Level,
-  message: r.message,
-  source: r.source,
-  timestamp: r.ts,
-  metadata: r.metadata === null ? null : (JSON.parse(r.metadata) as Record<string, unknown>),
-  createdAt: r.created_at,
-  seq: r.seq,
-});
 
 export const createSqliteRead = (db: Database) => {
   const all = (sql: string, params: Binding[]): Row[] => db.query<Row, Binding[]>(sql).all(...params);
+  const totals = createTotals(db);
+  const search = createSqliteSearch(db, totals);
 
   const page = (q: LogQuery): LogPage => {
     const f = filterWhere(q);
@@ -54,91 +27,16 @@ export const createSqliteRead = (db: Database) => {
       `SELECT ${COLUMNS} FROM log_events WHERE ${f.sql} AND ${s.sql} AND ${k.sql} ORDER BY ts DESC, id DESC LIMIT ? OFFSET ?`,
       [...f.params, ...s.params, ...k.params, q.size + 1, offset],
     );
-    const counted = db
-      .query<{ n: number }, Binding[]>(
-        `SELECT count(*) AS n FROM (SELECT 1 FROM log_events WHERE ${f.sql} AND ${s.sql} LIMIT ?)`,
-      )
-      .get(...f.params, ...s.params, EXACT_TOTAL_BOUND + 1);
-    const n = counted?.n ?? 0;
-    const total = n > EXACT_TOTAL_BOUND ? rollupCount(q) : n;
+    const { total, exact } = totals.count(q);
     return {
       items: rows.slice(0, q.size).map(toEvent),
       total,
-      totalExact: n <= EXACT_TOTAL_BOUND,
+      totalExact: exact,
       hasMore: rows.length > q.size,
     };
   };
 
-  const rollupCount = (q: LogQuery): number => {
-    const f = filterWhere({ ...q, start: Math.floor(q.start / 60_000) * 60_000 }, "");
-    const sql = f.sql.replace("ts >= ?", "minute >= ?").replace("ts <= ?", "minute <= ?");
-    return (
-      db
-        .query<{ n: number | null }, Binding[]>(`SELECT sum(count) AS n FROM log_rollup_minute WHERE ${sql}`)
-        .get(...f.params)?.n ?? 0
-    );
-  };
-
-  const search = (q: SearchQuery): LogPage => {
-    const f = filterWhere(q, "e");
-    const k = keysetWhere(q, "e");
-    const s = snapshotWhere(q, "e");
-    const skip = q.cursor ? 0 : q.page * q.size;
-    const useFts = hasPositiveTerms(q.terms);
-    const source = useFts
-      ? "log_events e JOIN log_fts ON log_fts.rowid = e.seq AND log_fts MATCH ?"
-      : "log_events e";
-    const rows = all(
-      `SELECT ${COLUMNS.split(", ")
-        .map((c) => `e.${c}`)
-        .join(", ")} FROM ${source}
-       WHERE ${f.sql} AND ${s.sql} AND ${k.sql} ORDER BY e.ts DESC, e.id DESC LIMIT ?`,
-      [...(useFts ? [ftsQuery(q.terms)] : []), ...f.params, ...s.params, ...k.params, SCAN_BOUND],
-    );
-    const hits: PageItem[] = [];
-    for (const r of rows) {
-      const matched = matchTerms(q.terms, r.message);
-      if (matched) hits.push({ ...toEvent(r), matched });
-    }
-    const pageItems = hits.slice(skip, skip + q.size);
-    const exact = rows.length < SCAN_BOUND;
-    return {
-      items: pageItems,
-      total: hits.length,
-      totalExact: exact,
-      hasMore: hits.length > skip + q.size || !exact,
-    };
-  };
-
-  const stats = (q: StatsQuery): Stats => {
-    const from = Math.floor(q.start / 60_000) * 60_000;
-    const rows = db
-      .query<{ minute: number; level: Level; source: string; count: number }, [number, number]>(
-        "SELECT minute, level, source, count FROM log_rollup_minute WHERE minute >= ? AND minute <= ?",
-      )
-      .all(from, q.end);
-    const levelCounts: Partial<Record<Level, number>> = {};
-    const sourceCounts: Record<string, number> = {};
-    const buckets = new Map<
-      number,
-      { start: number; count: number; levels: Partial<Record<Level, number>> }
-    >();
-    let totalLogs = 0;
-    for (const r of rows) {
-      totalLogs += r.count;
-      levelCounts[r.level] = (levelCounts[r.level] ?? 0) + r.count;
-      sourceCounts[r.source] = (sourceCounts[r.source] ?? 0) + r.count;
-      const start = from + Math.floor((r.minute - from) / q.bucketMs) * q.bucketMs;
-      const b = buckets.get(start) ?? { start, count: 0, levels: {} };
-      b.count += r.count;
-      b.levels[r.level] = (b.levels[r.level] ?? 0) + r.count;
-      buckets.set(start, b);
-    }
-    const histogram = [];
-    for (let start = from; start <= q.end; start += q.bucketMs)
-      histogram.push(buckets.get(start) ?? { start, count: 0, levels: {} });
-    return { totalLogs, levelCounts, sourceCounts, histogram };
-  };
+  const stats = createSqliteStats(db);
 
   const findById = (id: string): StoredLogEvent | undefined => {
     const row = db.query<Row, [string]>(`SELECT ${COLUMNS} FROM log_events WHERE id = ?`).get(id);

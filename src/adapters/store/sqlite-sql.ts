@@ -25,7 +25,7 @@ export const filterWhere = (f: LogFilter, alias = ""): Where => {
   return { sql: parts.join(" AND "), params };
 };
 
-export const keysetWhere = (q: LogQuery, alias = ""): Where => {
+export const keysetWhere = (q: { cursor?: { ts: number; id: string } | undefined }, alias = ""): Where => {
   if (!q.cursor) return { sql: "1", params: [] };
   const a = alias ? `${alias}.` : "";
   return {
@@ -42,6 +42,19 @@ export const snapshotWhere = (q: LogQuery, alias = ""): Where => {
 
 const quote = (token: string): string => `"${token.replaceAll('"', '""')}"`;
 
-/** FTS5 MATCH text for the positive terms; exclusions are applied by the exact filter afterwards. */
-export const ftsQuery = (t: SearchTerms): string =>
-  [...t.words.map(quote), ...t.phrases.map((p) => quote(p.join(" ")))].join(" AND ");
+/**
+ * FTS5 MATCH text of the whole query over the token index (log_terms): words and phrases ANDed, each
+ * exclusion a NOT. Undefined without a positive term (FTS5's NOT needs something to subtract from).
+ */
+export const ftsQuery = (t: SearchTerms): string | undefined => {
+  const positive = [...t.words.map(quote), ...t.phrases.map((p) => quote(p.join(" ")))];
+  if (!positive.length) return undefined;
+  const excluded = [...t.excluded.map(quote), ...(t.excludedPhrases ?? []).map((p) => quote(p.join(" ")))];
+  return [`(${positive.join(" AND ")})`, ...excluded].join(" NOT ");
+};
+
+/** FTS5 MATCH text of any exclusion of the query (what an exclusion-only search leaves out), if any. */
+export const ftsExcluded = (t: SearchTerms): string | undefined => {
+  const excluded = [...t.excluded.map(quote), ...(t.excludedPhrases ?? []).map((p) => quote(p.join(" ")))];
+  return excluded.length ? excluded.join(" OR ") : undefined;
+};

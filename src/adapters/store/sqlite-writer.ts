@@ -2,9 +2,11 @@
 
 import type { Database } from "bun:sqlite";
 import { UnstorableError } from "../../domain/errors.ts";
+import { tokenText } from "../../domain/search-syntax.ts";
 import type { WriteBatch, WriteResult } from "../../ports/log-store.ts";
 
 const MINUTE = 60_000;
+const HOUR = 3_600_000;
 
 export const createSqliteWrite = (db: Database) => {
   const readOffsets = db.query<{ partition: number; next_offset: string }, [string, string]>(
@@ -14,10 +16,18 @@ export const createSqliteWrite = (db: Database) => {
     `INSERT OR IGNORE INTO log_events (id, level, source, message, ts, metadata, created_at, bus_partition, bus_offset)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
   );
-  const insertFts = db.query("INSERT INTO log_fts (rowid, message) VALUES (?, ?)");
+  const insertTerms = db.query("INSERT INTO log_terms (rowid, tokens) VALUES (?, ?)");
   const bumpRollup = db.query(
     `INSERT INTO log_rollup_minute (minute, level, source, count) VALUES (?, ?, ?, ?)
      ON CONFLICT (minute, level, source) DO UPDATE SET count = count + excluded.count`,
+  );
+  const bumpHour = db.query(
+    `INSERT INTO log_rollup_hour (hour, level, source, count) VALUES (?, ?, ?, ?)
+     ON CONFLICT (hour, level, source) DO UPDATE SET count = count + excluded.count`,
+  );
+  const bumpMinuteLevel = db.query(
+    `INSERT INTO log_rollup_minute_level (minute, level, count) VALUES (?, ?, ?)
+     ON CONFLICT (minute, level) DO UPDATE SET count = count + excluded.count`,
   );
   const saveOffset = db.query(
     `INSERT INTO consumer_offsets (grp, topic, partition, next_offset) VALUES (?, ?, ?, ?)
@@ -55,14 +65,29 @@ export const createSqliteWrite = (db: Database) => {
         continue;
       }
       inserted++;
-      insertFts.run(row.seq, event.message);
+      insertTerms.run(row.seq, tokenText(event.message));
       const minute = Math.floor(event.timestamp / MINUTE) * MINUTE;
       const key = `${minute}\u0001${event.level}\u0001${event.source}`;
       const bucket = rollup.get(key);
       if (bucket) bucket.count++;
       else rollup.set(key, { minute, level: event.level, source: event.source, count: 1 });
     }
-    for (const b of rollup.values()) bumpRollup.run(b.minute, b.level, b.source, b.count);
+    const hours = new Map<string, { hour: number; level: string; source: string; count: number }>();
+    const levels = new Map<string, { minute: number; level: string; count: number }>();
+    for (const b of rollup.values()) {
+      bumpRollup.run(b.minute, b.level, b.source, b.count);
+      const lk = `${b.minute}\u0001${b.level}`;
+      const l = levels.get(lk);
+      if (l) l.count += b.count;
+      else levels.set(lk, { minute: b.minute, level: b.level, count: b.count });
+      const hour = Math.floor(b.minute / HOUR) * HOUR;
+      const key = `${hour}\u0001${b.level}\u0001${b.source}`;
+      const h = hours.get(key);
+      if (h) h.count += b.count;
+      else hours.set(key, { hour, level: b.level, source: b.source, count: b.count });
+    }
+    for (const h of hours.values()) bumpHour.run(h.hour, h.level, h.source, h.count);
+    for (const l of levels.values()) bumpMinuteLevel.run(l.minute, l.level, l.count);
     if (!batch.transient)
       for (const [partition, next] of batch.nextOffsets) {
         const current = done.get(partition);

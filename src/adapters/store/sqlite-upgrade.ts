@@ -1,0 +1,48 @@
+// Upgrades an embedded store made by an earlier release: its message index (log_fts) becomes the token index,
+// and the hourly rollup is filled from the minute rollup.
+
+import type { Database } from "bun:sqlite";
+import { tokenText } from "../../domain/search-syntax.ts";
+
+const CHUNK = 10_000;
+
+/**
+ * Fills log_terms from the stored messages, a chunk per transaction, resuming after the highest row already
+ * indexed (a kill mid-way loses nothing), then drops log_fts. Runs before the store takes writes.
+ */
+/** Fills empty hour and minute × level rollups from the minute rollup (a store made before they existed). */
+export const upgradeRollups = (db: Database): void => {
+  if (!db.query("SELECT 1 FROM log_rollup_minute_level LIMIT 1").get())
+    db.exec(`INSERT INTO log_rollup_minute_level (minute, level, count)
+      SELECT minute, level, sum(count) FROM log_rollup_minute GROUP BY 1, 2`);
+  if (!db.query("SELECT 1 FROM log_rollup_hour LIMIT 1").get())
+    db.exec(`INSERT INTO log_rollup_hour (hour, level, source, count)
+      SELECT minute - ((minute % 3600000) + 3600000) % 3600000, level, source, sum(count)
+      FROM log_rollup_minute GROUP BY 1, 2, 3`);
+};
+
+export const upgradeTextIndex = (db: Database): number => {
+  const old = db
+    .query<{ n: number }, []>("SELECT count(*) AS n FROM sqlite_master WHERE name = 'log_fts'")
+    .get();
+  if (!old?.n) return 0;
+  const read = db.query<{ seq: number; message: string }, [number, number]>(
+    "SELECT seq, message FROM log_events WHERE seq > ? ORDER BY seq LIMIT ?",
+  );
+  const insert = db.query("INSERT INTO log_terms (rowid, tokens) VALUES (?, ?)");
+  const chunk = db.transaction((rows: { seq: number; message: string }[]) => {
+    for (const r of rows) insert.run(r.seq, tokenText(r.message));
+  });
+  let after = db.query<{ seq: number | null }, []>("SELECT max(rowid) AS seq FROM log_terms").get()?.seq ?? 0;
+  let indexed = 0;
+  for (;;) {
+    const rows = read.all(after, CHUNK);
+    const last = rows[rows.length - 1];
+    if (!last) break;
+    chunk(rows);
+    indexed += rows.length;
+    after = last.seq;
+  }
+  db.exec("DROP TABLE log_fts");
+  return indexed;
+};
