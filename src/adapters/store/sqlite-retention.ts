@@ -1,4 +1,4 @@
-// Retention for the embedded store: deletes events older than a cutoff day, with their FTS rows and rollups, in chunks.
+// Retention for the embedded store: deletes events older than a cutoff day, with their index rows and rollups, in chunks.
 
 import type { Database } from "bun:sqlite";
 
@@ -16,26 +16,30 @@ const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(r
 export const createSqliteRetention = (db: Database, opts: SqliteRetentionOptions = {}) => {
   const chunkRows = opts.chunkRows ?? 2000;
   const now = opts.now ?? Date.now;
-  const oldest = db.query<{ seq: number; message: string }, [number, number]>(
-    "SELECT seq, message FROM log_events WHERE ts < ? LIMIT ?",
+  const oldest = db.query<{ seq: number }, [number, number]>(
+    "SELECT seq FROM log_events WHERE ts < ? LIMIT ?",
   );
-  // log_fts keeps no copy of the text (external content): its entry is removed by replaying the message.
-  const unindex = db.query("INSERT INTO log_fts (log_fts, rowid, message) VALUES ('delete', ?, ?)");
+  // log_terms is contentless with contentless_delete: a row's entry goes by its rowid alone.
+  const unindex = db.query("DELETE FROM log_terms WHERE rowid = ?");
   const remove = db.query("DELETE FROM log_events WHERE seq = ?");
-  const removeRollups = db.query(
-    `DELETE FROM log_rollup_minute WHERE rowid IN
-       (SELECT rowid FROM log_rollup_minute WHERE minute < ? LIMIT ?)`,
+  const rollups = [
+    ["log_rollup_minute", "minute"],
+    ["log_rollup_minute_level", "minute"],
+    ["log_rollup_hour", "hour"],
+  ].map(([table, column]) =>
+    db.query(`DELETE FROM ${table} WHERE rowid IN (SELECT rowid FROM ${table} WHERE ${column} < ? LIMIT ?)`),
   );
 
   const eventChunk = db.transaction((cutoff: number): number => {
     const rows = oldest.all(cutoff, chunkRows);
     for (const r of rows) {
-      unindex.run(r.seq, r.message);
+      unindex.run(r.seq);
       remove.run(r.seq);
     }
     return rows.length;
   });
-  const rollupChunk = (cutoff: number): number => removeRollups.run(cutoff, chunkRows).changes;
+  const rollupChunk = (cutoff: number): number =>
+    rollups.reduce((n, q) => n + q.run(cutoff, chunkRows).changes, 0);
 
   const drain = async (step: (cutoff: number) => number, cutoff: number): Promise<number> => {
     let total = 0;
@@ -49,7 +53,7 @@ export const createSqliteRetention = (db: Database, opts: SqliteRetentionOptions
 
   /**
    * Deletes everything before the start of (today - days), UTC, as PostgreSQL drops whole daily partitions:
-   * events, their FTS entries and their minute rollups, so stats and search agree with the rows left.
+   * events, their index entries and their rollups, so stats and search agree with the rows left.
    */
   return async (days: number): Promise<string[]> => {
     if (!Number.isInteger(days) || days <= 0) return [];

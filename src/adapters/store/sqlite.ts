@@ -5,9 +5,11 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Health } from "../../ports/log-bus.ts";
 import type { LogReader, LogWriter } from "../../ports/log-store.ts";
+import { type ReadMethod, startReadThread } from "./sqlite-read-thread.ts";
 import { createSqliteRead } from "./sqlite-reader.ts";
 import { createSqliteRetention, type SqliteRetentionOptions } from "./sqlite-retention.ts";
 import { SQLITE_SCHEMA } from "./sqlite-schema.ts";
+import { upgradeRollups, upgradeTextIndex } from "./sqlite-upgrade.ts";
 import { createSqliteWrite } from "./sqlite-writer.ts";
 
 export interface SqliteStore {
@@ -23,9 +25,21 @@ export const createSqliteStore = (
   if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path, { create: true, strict: true });
   db.exec(SQLITE_SCHEMA);
+  upgradeTextIndex(db);
+  upgradeRollups(db);
   const w = createSqliteWrite(db);
-  const r = createSqliteRead(db);
   const retain = createSqliteRetention(db, opts.retention);
+  // A database file is read on a thread of its own; an in-memory one (tests) can only be read here.
+  const thread = path === ":memory:" ? undefined : startReadThread(path);
+  const local = thread ? undefined : createSqliteRead(db);
+  const read = <M extends ReadMethod>(
+    method: M,
+    ...args: Parameters<ReturnType<typeof createSqliteRead>[M]>
+  ): Promise<ReturnType<ReturnType<typeof createSqliteRead>[M]>> => {
+    if (thread) return thread.call(method, ...args);
+    const reads = local as ReturnType<typeof createSqliteRead>;
+    return Promise.resolve((reads[method] as (...a: typeof args) => never)(...args));
+  };
   let open = true;
   const health = async (): Promise<Health> => {
     if (!open) return { ok: false, detail: "closed" };
@@ -42,6 +56,7 @@ export const createSqliteStore = (
     users--;
     if (users === 0 && open) {
       open = false;
+      thread?.close();
       db.close();
     }
   };
@@ -56,12 +71,12 @@ export const createSqliteStore = (
   const reader: LogReader = {
     start: async () => {},
     stop: release,
-    page: async (q) => r.page(q),
-    search: async (q) => r.search(q),
-    stats: async (q) => r.stats(q),
-    findById: async (id) => r.findById(id),
-    tail: async (q) => r.tail(q),
-    watermark: async () => r.watermark(),
+    page: (q) => read("page", q),
+    search: (q) => read("search", q),
+    stats: (q) => read("stats", q),
+    findById: (id) => read("findById", id),
+    tail: (q) => read("tail", q),
+    watermark: () => read("watermark"),
     health,
   };
   return { writer, reader, db };
