@@ -1,8 +1,13 @@
-// Picks each port's adapter: the real service when it is configured, the embedded one otherwise.
+// The one place that picks each port's adapter (bus, store, cache): the real service when it is configured,
+// the embedded one otherwise.
 
 import { join } from "node:path";
 import { createKafkaPublisher, createKafkaSubscriber } from "../adapters/bus/kafka/index.ts";
 import { MemoryBus } from "../adapters/bus/memory.ts";
+import { breakerGaugeValue, GuardedCache } from "../adapters/cache/guarded.ts";
+import { LayeredCache } from "../adapters/cache/layered.ts";
+import { MemoryCache } from "../adapters/cache/memory.ts";
+import { RedisCache } from "../adapters/cache/redis.ts";
 import { createPostgresStore } from "../adapters/store/postgres/store.ts";
 import { createSqliteStore } from "../adapters/store/sqlite.ts";
 import type { Config } from "../config/load.ts";
@@ -10,6 +15,7 @@ import type { Logger } from "../observability/logger.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import type { LogPublisher, LogSubscriber } from "../ports/log-bus.ts";
 import type { LogReader, LogWriter } from "../ports/log-store.ts";
+import type { QueryCache } from "../ports/query-cache.ts";
 
 export interface Stack {
   publisher: LogPublisher;
@@ -97,4 +103,42 @@ export const createStack = (
     retain,
     describe: { bus: "in-process", store: config.postgres ? "postgres" : "sqlite" },
   };
+};
+
+export interface CacheTuning {
+  /** Redis key namespace (tests isolate themselves with it). */
+  keyPrefix?: string;
+  /** Per-command deadline for Redis; past it the query is answered from the store. */
+  timeoutMs?: number;
+}
+
+/**
+ * Redis when REDIS_URL/REDIS_HOST is set: guarded by a timeout and a circuit breaker (a slow or dead Redis
+ * is bypassed, never a 5xx), behind a small in-process L1 whose entries live at most the live bound.
+ * Otherwise the embedded in-memory cache. Nothing connects until start().
+ */
+export const createCache = (
+  config: Config,
+  metrics: Metrics | undefined,
+  logger: Logger,
+  tuning: CacheTuning = {},
+): QueryCache => {
+  if (!config.redis) return new MemoryCache();
+  const timeoutMs = tuning.timeoutMs ?? 250;
+  const redis = new RedisCache(config.redis, {
+    ...(tuning.keyPrefix ? { keyPrefix: tuning.keyPrefix } : {}),
+    commandTimeoutMs: timeoutMs,
+    logger,
+  });
+  metrics?.breakerState.set({ name: "redis" }, 0);
+  const guarded = new GuardedCache(redis, {
+    timeoutMs: timeoutMs + 50,
+    onStateChange: (state) => {
+      metrics?.breakerState.set({ name: "redis" }, breakerGaugeValue(state));
+      if (state === "open") logger.warn("redis circuit open: queries bypass the cache");
+      else if (state === "closed") logger.info("redis circuit closed: cache in use again");
+    },
+  });
+  // An L1 copy lives as long as its writer allowed (keys carry the watermark: an entry never changes).
+  return new LayeredCache(guarded, { l1TtlMs: config.query.cacheTtlMs, maxEntries: 1000 });
 };

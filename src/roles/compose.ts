@@ -4,9 +4,9 @@ import { isLoopback, keyAdvice } from "../config/exposure.ts";
 import type { Config } from "../config/load.ts";
 import type { Logger } from "../observability/logger.ts";
 import { createMetrics, type Metrics } from "../observability/metrics.ts";
-import { createStack, type Stack } from "./adapters.ts";
+import { createCache, createStack, type Stack } from "./adapters.ts";
 import { startConsumer } from "./consumer.ts";
-import { createCache, startGateway } from "./gateway.ts";
+import { startGateway } from "./gateway.ts";
 import { startProducer } from "./producer.ts";
 
 export interface Running {

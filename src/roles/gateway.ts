@@ -1,9 +1,5 @@
-// Gateway role: the query API over the store, cached aside (Redis behind an in-process L1, or in memory).
+// Gateway role: the query API over the store, cached aside (the cache is chosen in adapters.ts).
 
-import { breakerGaugeValue, GuardedCache } from "../adapters/cache/guarded.ts";
-import { LayeredCache } from "../adapters/cache/layered.ts";
-import { MemoryCache } from "../adapters/cache/memory.ts";
-import { RedisCache } from "../adapters/cache/redis.ts";
 import type { Config } from "../config/load.ts";
 import { createGatewayApp } from "../http/gateway-app.ts";
 import { mountUi } from "../http/ui.ts";
@@ -20,44 +16,6 @@ export interface GatewayParts {
   metrics: Metrics | undefined;
   logger: Logger;
 }
-
-export interface CacheTuning {
-  /** Redis key namespace (tests isolate themselves with it). */
-  keyPrefix?: string;
-  /** Per-command deadline for Redis; past it the query is answered from the store. */
-  timeoutMs?: number;
-}
-
-/**
- * Redis when REDIS_URL/REDIS_HOST is set: guarded by a timeout and a circuit breaker (a slow or dead Redis
- * is bypassed, never a 5xx), behind a small in-process L1 whose entries live at most the live bound.
- * Otherwise the embedded in-memory cache. Nothing connects until start().
- */
-export const createCache = (
-  config: Config,
-  metrics: Metrics | undefined,
-  logger: Logger,
-  tuning: CacheTuning = {},
-): QueryCache => {
-  if (!config.redis) return new MemoryCache();
-  const timeoutMs = tuning.timeoutMs ?? 250;
-  const redis = new RedisCache(config.redis, {
-    ...(tuning.keyPrefix ? { keyPrefix: tuning.keyPrefix } : {}),
-    commandTimeoutMs: timeoutMs,
-    logger,
-  });
-  metrics?.breakerState.set({ name: "redis" }, 0);
-  const guarded = new GuardedCache(redis, {
-    timeoutMs: timeoutMs + 50,
-    onStateChange: (state) => {
-      metrics?.breakerState.set({ name: "redis" }, breakerGaugeValue(state));
-      if (state === "open") logger.warn("redis circuit open: queries bypass the cache");
-      else if (state === "closed") logger.info("redis circuit closed: cache in use again");
-    },
-  });
-  // An L1 copy lives as long as its writer allowed (keys carry the watermark: an entry never changes).
-  return new LayeredCache(guarded, { l1TtlMs: config.query.cacheTtlMs, maxEntries: 1000 });
-};
 
 export interface GatewayOptions {
   /** How long the store's watermark is reused (default 250 ms). */

@@ -6,7 +6,7 @@ import { Redis } from "ioredis";
 import { MemoryCache } from "../../src/adapters/cache/memory.ts";
 import { silentLogger } from "../../src/observability/logger.ts";
 import type { QueryCache } from "../../src/ports/query-cache.ts";
-import { createCache } from "../../src/roles/gateway.ts";
+import { createCache } from "../../src/roles/adapters.ts";
 import { TEST_REDIS_URL, uniqueName } from "../helpers/services.ts";
 import {
   BASE,

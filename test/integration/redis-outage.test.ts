@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
 import { silentLogger } from "../../src/observability/logger.ts";
-import { createCache } from "../../src/roles/gateway.ts";
+import { createCache } from "../../src/roles/adapters.ts";
 import { uniqueName } from "../helpers/services.ts";
 import { createGatewayFixture, eventually, type GatewayFixture } from "./gateway-fixture.ts";
 

@@ -14,8 +14,9 @@ import { createPostgresStore } from "../../src/adapters/store/postgres/store.ts"
 import { ConfigError, loadConfig } from "../../src/config/load.ts";
 import { createLogger, type Logger } from "../../src/observability/logger.ts";
 import { createMetrics, Registry } from "../../src/observability/metrics.ts";
+import { createCache } from "../../src/roles/adapters.ts";
 import { startRoles } from "../../src/roles/compose.ts";
-import { buildGatewayApp, createCache } from "../../src/roles/gateway.ts";
+import { buildGatewayApp } from "../../src/roles/gateway.ts";
 import { buildProducerApp } from "../../src/roles/producer.ts";
 import { deleteTopics } from "../contract/kafka-fixture.ts";
 import { freePort, freePorts, portEnv, tempDir } from "../helpers/proc.ts";
