@@ -1,5 +1,9 @@
 // HTTP query parameters → the query model, with a 400 naming each bad parameter.
+//
+// Each parameter is a zod schema (the library events and configuration are validated with); the issues of
+// every parameter are collected under its name and thrown together as one validation error.
 
+import { z } from "zod";
 import { type Cursor, decodeCursor } from "./cursor.ts";
 import { DomainError, type FieldIssue } from "./errors.ts";
 import { LEVELS, type Level, parseLevel } from "./level.ts";
@@ -38,6 +42,13 @@ class Issues {
   add(field: string, message: string): void {
     this.list.push({ field, message });
   }
+  /** The parameter's value through its schema; on failure its issues under its name, and the fallback. */
+  parse<T>(field: string, schema: z.ZodType<T, string | undefined>, raw: string | undefined, fallback: T): T {
+    const r = schema.safeParse(raw);
+    if (r.success) return r.data;
+    for (const i of r.error.issues) this.add(field, i.message);
+    return fallback;
+  }
   throwIfAny(): void {
     if (this.list.length)
       throw new DomainError(
@@ -50,6 +61,24 @@ class Issues {
   }
 }
 
+const blank = (raw: string | undefined): raw is undefined => raw === undefined || raw.trim() === "";
+const fail = (ctx: z.RefinementCtx, message: string): typeof z.NEVER => {
+  ctx.addIssue({ code: "custom", message });
+  return z.NEVER;
+};
+
+/** A whole number in [min, max]; absent or blank is the default. */
+const wholeNumber = (def: number, min: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (blank(raw)) return def;
+      if (!/^\d{1,10}$/.test(raw.trim())) return fail(ctx, `must be a whole number from ${min} to ${max}`);
+      const n = Number(raw.trim());
+      return n < min || n > max ? fail(ctx, `must be from ${min} to ${max}`) : n;
+    });
+
 const integer = (
   issues: Issues,
   params: Params,
@@ -57,20 +86,7 @@ const integer = (
   def: number,
   min: number,
   max: number,
-): number => {
-  const raw = params[name];
-  if (raw === undefined || raw.trim() === "") return def;
-  if (!/^\d{1,10}$/.test(raw.trim())) {
-    issues.add(name, `must be a whole number from ${min} to ${max}`);
-    return def;
-  }
-  const n = Number(raw.trim());
-  if (n < min || n > max) {
-    issues.add(name, `must be from ${min} to ${max}`);
-    return def;
-  }
-  return n;
-};
+): number => issues.parse(name, wholeNumber(def, min, max), params[name], def);
 
 const list = (raw: string | undefined): string[] =>
   raw === undefined
@@ -84,40 +100,62 @@ const list = (raw: string | undefined): string[] =>
         ),
       ];
 
-const time = (issues: Issues, params: Params, name: "startTime" | "endTime"): number | undefined => {
-  const raw = params[name];
-  if (raw === undefined || raw.trim() === "") return undefined;
-  const ms = parseTime(raw);
-  if (ms === undefined) issues.add(name, TIME_FORMS);
-  return ms;
-};
+/** A time (ISO-8601 or epoch ms); absent or blank is undefined. */
+const timeParam = z
+  .string()
+  .optional()
+  .transform((raw, ctx) => {
+    if (blank(raw)) return undefined;
+    return parseTime(raw) ?? fail(ctx, TIME_FORMS);
+  });
 
-const parseLevels = (issues: Issues, raw: string | undefined): Level[] => {
-  const levels: Level[] = [];
-  for (const l of list(raw)) {
-    const level = parseLevel(l);
-    if (level) levels.push(level);
-    else issues.add("level", `"${l.slice(0, 40)}" is not one of ${LEVELS.join(", ")}`);
-  }
-  return [...new Set(levels)].sort();
-};
+const time = (issues: Issues, params: Params, name: "startTime" | "endTime"): number | undefined =>
+  issues.parse(name, timeParam, params[name], undefined);
 
-const parseSources = (issues: Issues, raw: string | undefined): string[] => {
-  const sources = list(raw);
-  if (sources.length > MAX_LIST) issues.add("source", `at most ${MAX_LIST} sources`);
-  for (const s of sources) {
-    if (codePointLength(s) > MAX_SOURCE_LENGTH) {
-      issues.add("source", `each source must be at most ${MAX_SOURCE_LENGTH} characters`);
-      break;
+/** Comma-separated levels, any case, each named when it is not one: distinct and sorted. */
+const levelsParam = z
+  .string()
+  .optional()
+  .transform((raw, ctx) => {
+    const levels: Level[] = [];
+    for (const l of list(raw)) {
+      const level = parseLevel(l);
+      if (level) levels.push(level);
+      else
+        ctx.addIssue({ code: "custom", message: `"${l.slice(0, 40)}" is not one of ${LEVELS.join(", ")}` });
     }
-    const bad = unstorableReason(s);
-    if (bad) {
-      issues.add("source", bad);
-      break;
+    return [...new Set(levels)].sort();
+  });
+
+/** Comma-separated sources: at most MAX_LIST, each storable and at most MAX_SOURCE_LENGTH characters. */
+const sourcesParam = z
+  .string()
+  .optional()
+  .transform((raw, ctx) => {
+    const sources = list(raw);
+    if (sources.length > MAX_LIST) ctx.addIssue({ code: "custom", message: `at most ${MAX_LIST} sources` });
+    for (const s of sources) {
+      if (codePointLength(s) > MAX_SOURCE_LENGTH) {
+        ctx.addIssue({
+          code: "custom",
+          message: `each source must be at most ${MAX_SOURCE_LENGTH} characters`,
+        });
+        break;
+      }
+      const bad = unstorableReason(s);
+      if (bad) {
+        ctx.addIssue({ code: "custom", message: bad });
+        break;
+      }
     }
-  }
-  return sources.sort();
-};
+    return sources.sort();
+  });
+
+const parseLevels = (issues: Issues, raw: string | undefined): Level[] =>
+  issues.parse("level", levelsParam, raw, []);
+
+const parseSources = (issues: Issues, raw: string | undefined): string[] =>
+  issues.parse("source", sourcesParam, raw, list(raw).sort());
 
 const parseFilter = (issues: Issues, params: Params, now: number): LogFilter & WindowInfo => {
   const start = time(issues, params, "startTime");
@@ -148,16 +186,17 @@ const parseFilter = (issues: Issues, params: Params, now: number): LogFilter & W
 const positionable = (c: Cursor): boolean =>
   c.ts >= MIN_TIME_MS && c.ts <= MAX_TIME_MS + 1 && unstorableReason(c.id) === undefined;
 
-const parseCursor = (issues: Issues, params: Params): Cursor | undefined => {
-  const raw = params.cursor;
-  if (raw === undefined || raw === "") return undefined;
-  const cursor = decodeCursor(raw);
-  if (!cursor || !positionable(cursor)) {
-    issues.add("cursor", "is not a cursor this service issued");
-    return undefined;
-  }
-  return cursor;
-};
+const cursorParam = z
+  .string()
+  .optional()
+  .transform((raw, ctx) => {
+    if (raw === undefined || raw === "") return undefined;
+    const cursor = decodeCursor(raw);
+    return cursor && positionable(cursor) ? cursor : fail(ctx, "is not a cursor this service issued");
+  });
+
+const parseCursor = (issues: Issues, params: Params): Cursor | undefined =>
+  issues.parse("cursor", cursorParam, params.cursor, undefined);
 
 export type ParsedLogQuery = LogQuery & WindowInfo;
 export type ParsedSearchQuery = SearchQuery & WindowInfo;
@@ -183,28 +222,26 @@ export const parseLogQuery = (params: Params, now = Date.now()): ParsedLogQuery 
 };
 
 /** Search text: required for search, optional for the tail; undefined when absent. */
-const parseText = (issues: Issues, text: string | undefined, required: boolean): SearchTerms | undefined => {
-  if (text === undefined || text.trim() === "") {
-    if (required) issues.add("query", "is required");
-    return undefined;
-  }
-  if (text.length > MAX_QUERY_LENGTH) {
-    issues.add("query", `must be at most ${MAX_QUERY_LENGTH} characters`);
-    return undefined;
-  }
-  const terms = parseSearch(text);
-  if (
-    terms.words.length +
-      terms.phrases.length +
-      terms.excluded.length +
-      (terms.excludedPhrases?.length ?? 0) ===
-    0
-  ) {
-    issues.add("query", "has no word to search for (words are letters and digits)");
-    return undefined;
-  }
-  return terms;
-};
+const textParam = (required: boolean) =>
+  z
+    .string()
+    .optional()
+    .transform((text, ctx): SearchTerms | undefined => {
+      if (text === undefined || text.trim() === "") return required ? fail(ctx, "is required") : undefined;
+      if (text.length > MAX_QUERY_LENGTH) return fail(ctx, `must be at most ${MAX_QUERY_LENGTH} characters`);
+      const terms = parseSearch(text);
+      const count =
+        terms.words.length +
+        terms.phrases.length +
+        terms.excluded.length +
+        (terms.excludedPhrases?.length ?? 0);
+      return count === 0 ? fail(ctx, "has no word to search for (words are letters and digits)") : terms;
+    });
+const searchText = textParam(true);
+const tailText = textParam(false);
+
+const parseText = (issues: Issues, text: string | undefined, required: boolean): SearchTerms | undefined =>
+  issues.parse("query", required ? searchText : tailText, text, undefined);
 
 export const parseSearchQuery = (params: Params, now = Date.now()): ParsedSearchQuery => {
   const issues = new Issues();
@@ -235,6 +272,15 @@ export interface TailParams {
   after?: Cursor;
 }
 
+/** Where a tail resumes: any cursor this service issued (its position may be past what is retained). */
+const resumeParam = z
+  .string()
+  .optional()
+  .transform((raw, ctx) => {
+    if (!raw) return undefined;
+    return decodeCursor(raw) ?? fail(ctx, "is not a cursor this service issued");
+  });
+
 /** The live tail takes the same level/source lists and search text; a time window does not apply. */
 export const parseTailParams = (params: Params, lastEventId: string | undefined): TailParams => {
   const issues = new Issues();
@@ -242,12 +288,12 @@ export const parseTailParams = (params: Params, lastEventId: string | undefined)
   const sources = parseSources(issues, params.source);
   const terms = parseText(issues, params.query ?? params.q, false);
   const resume = lastEventId?.trim() || params.cursor;
-  let after: Cursor | undefined;
-  if (resume) {
-    after = decodeCursor(resume);
-    if (!after)
-      issues.add(lastEventId?.trim() ? "Last-Event-ID" : "cursor", "is not a cursor this service issued");
-  }
+  const after = issues.parse(
+    lastEventId?.trim() ? "Last-Event-ID" : "cursor",
+    resumeParam,
+    resume,
+    undefined,
+  );
   issues.throwIfAny();
   return { levels, sources, ...(terms ? { terms } : {}), ...(after ? { after } : {}) };
 };
