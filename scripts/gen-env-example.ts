@@ -1,11 +1,13 @@
 #!/usr/bin/env bun
-// Writes config/logproc.env.example from src/config/variables.ts, so the example never drifts from the code.
+// Writes config/logproc.env.example and docs/configuration.md from src/config/variables.ts, so neither
+// drifts from the code.
 
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { VARIABLES, type Variable } from "../src/config/variables.ts";
 
 export const ENV_EXAMPLE_PATH = join(import.meta.dir, "..", "config", "logproc.env.example");
+export const CONFIG_DOC_PATH = join(import.meta.dir, "..", "docs", "configuration.md");
 
 const HEADER = [
   "# logproc environment: every variable it reads, with its default and meaning.",
@@ -20,7 +22,26 @@ const entry = (v: Variable): string[] => [`# ${v.help}`, `# ${v.name}=${v.defaul
 export const renderEnvExample = (variables: readonly Variable[] = VARIABLES): string =>
   `${[HEADER.join("\n"), ...variables.map((v) => entry(v).join("\n"))].join("\n\n")}\n`;
 
+const cell = (text: string): string => text.replaceAll("|", "\\|");
+
+/** The manual's configuration reference: one row per variable. */
+export const renderConfigDoc = (variables: readonly Variable[] = VARIABLES): string =>
+  `${[
+    "# Configuration",
+    "",
+    "Every environment variable logproc reads, with its default and meaning. Generated from",
+    "`src/config/variables.ts` by `scripts/gen-env-example.ts`, like `config/logproc.env.example`;",
+    "`dist/logproc --help` prints the same list. An unset variable takes its default.",
+    "",
+    "| variable | default | meaning |",
+    "|---|---|---|",
+    ...variables.map(
+      (v) => `| \`${v.name}\` | ${v.default ? `\`${cell(v.default)}\`` : ""} | ${cell(v.help)} |`,
+    ),
+  ].join("\n")}\n`;
+
 if (import.meta.main) {
   writeFileSync(ENV_EXAMPLE_PATH, renderEnvExample());
-  process.stdout.write(`wrote ${ENV_EXAMPLE_PATH} (${VARIABLES.length} variables)\n`);
+  writeFileSync(CONFIG_DOC_PATH, renderConfigDoc());
+  process.stdout.write(`wrote ${ENV_EXAMPLE_PATH} and ${CONFIG_DOC_PATH} (${VARIABLES.length} variables)\n`);
 }

@@ -65,3 +65,13 @@ describe("manual: operating", () => {
     expect(await readText("docker-compose.yml")).toContain(`image: apache/kafka:${version}`);
   });
 });
+
+describe("README: a front page", () => {
+  test("stays under 10 KB and links every page of the manual", async () => {
+    const readme = await readText("README.md");
+    expect(readme.length).toBeLessThan(10 * 1024);
+    const pages = [...new Bun.Glob("docs/**/*.md").scanSync({ cwd: REPO })];
+    expect(pages.length).toBeGreaterThan(5);
+    expect(pages.filter((p) => !readme.includes(`(${p})`))).toEqual([]);
+  });
+});

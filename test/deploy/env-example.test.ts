@@ -1,7 +1,12 @@
-// config/logproc.env.example is what scripts/gen-env-example.ts generates from src/config/variables.ts.
+// config/logproc.env.example and docs/configuration.md are what scripts/gen-env-example.ts generates from src/config/variables.ts.
 
 import { describe, expect, test } from "bun:test";
-import { ENV_EXAMPLE_PATH, renderEnvExample } from "../../scripts/gen-env-example.ts";
+import {
+  CONFIG_DOC_PATH,
+  ENV_EXAMPLE_PATH,
+  renderConfigDoc,
+  renderEnvExample,
+} from "../../scripts/gen-env-example.ts";
 import { loadConfig } from "../../src/config/load.ts";
 import { VARIABLES } from "../../src/config/variables.ts";
 
@@ -23,5 +28,13 @@ describe("config/logproc.env.example", () => {
       VARIABLES.filter((v) => v.default !== undefined).map((v) => [v.name, v.default]),
     );
     expect(loadConfig(env)).toEqual(loadConfig({}));
+  });
+});
+
+describe("docs/configuration.md", () => {
+  test("is exactly what the generator writes, a row for every variable", async () => {
+    const text = await Bun.file(CONFIG_DOC_PATH).text();
+    expect(text).toBe(renderConfigDoc());
+    for (const v of VARIABLES) expect(text).toContain(`| \`${v.name}\` |`);
   });
 });
