@@ -100,7 +100,7 @@ export const EnvSchema = z.object({
   KAFKA_CLIENT_ID: z.string().min(1).default("logproc"),
   KAFKA_SEND_TIMEOUT_MS: count(1500, 100, 60_000),
   KAFKA_LINGER_MS: count(2, 0, 1000),
-  KAFKA_BATCH_MAX_EVENTS: count(2000, 1, 100_000),
+  KAFKA_BATCH_MAX_EVENTS: count(500, 1, 100_000),
   KAFKA_SSL: bool(false),
   KAFKA_SSL_CA: optionalText,
   KAFKA_SASL_MECHANISM: z.enum(["plain", "scram-sha-256", "scram-sha-512"]).optional(),

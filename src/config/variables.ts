@@ -47,8 +47,8 @@ export const VARIABLES: readonly Variable[] = [
   },
   {
     name: "KAFKA_BATCH_MAX_EVENTS",
-    default: "2000",
-    help: "most events in one shared produce request; a bigger single publish is sent alone",
+    default: "500",
+    help: "most events in one shared produce request; a publish this big is sent alone, at once",
   },
   { name: "KAFKA_SSL", default: "false", help: "TLS to the brokers" },
   { name: "KAFKA_SSL_CA", help: "path of a PEM CA bundle for the brokers" },

@@ -13,7 +13,7 @@ export const testKafkaConfig = (overrides: Partial<KafkaConfig> = {}): KafkaConf
   clientId: "logproc-test",
   sendTimeoutMs: 5000,
   lingerMs: 2,
-  batchMaxEvents: 2000,
+  batchMaxEvents: 500,
   ssl: false,
   sslCa: undefined,
   sasl: undefined,

@@ -72,7 +72,7 @@ describe("concurrent single events on Kafka", () => {
     const guarded = guardPublisher(kafka, { timeoutMs: 5250, logger: silentLogger, metrics });
     const bus = new CoalescingPublisher(guarded, {
       lingerMs: 2,
-      maxBatchEvents: 2000,
+      maxBatchEvents: 500,
       maxPendingEvents: 50_000,
       answerWithinMs: 5250,
       metrics,

@@ -60,11 +60,18 @@ describe("sharing sends", () => {
     expect(inner.published.map((b) => b.length)).toEqual([1, 10, 10, 5]);
   });
 
-  test("a publish bigger than maxBatchEvents is sent alone and whole", async () => {
-    const { inner, coalescing } = setup({ maxBatchEvents: 10 });
-    const big = Array.from({ length: 25 }, (_, i) => testEvent(i));
-    await Promise.all([coalescing.publish([testEvent(100)]), coalescing.publish(big)]);
+  test("a publish of maxBatchEvents or more goes out at once, alone and whole, beside the shared sends", async () => {
+    const { inner, coalescing, m } = setup({ maxBatchEvents: 10 });
+    inner.hold();
+    const single = coalescing.publish([testEvent(100)]);
+    await Bun.sleep(10);
+    const big = coalescing.publish(Array.from({ length: 25 }, (_, i) => testEvent(i)));
     expect(inner.published.map((b) => b.length)).toEqual([1, 25]);
+    expect(coalescing.refusal(9_975)?.code).toBe("overloaded");
+    inner.release();
+    await Promise.all([single, big]);
+    expect(await sends(m)).toBe(2);
+    expect((await m.busPendingEvents.get()).values[0]?.value).toBe(0);
   });
 });
 

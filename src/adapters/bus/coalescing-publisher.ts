@@ -8,7 +8,7 @@ import type { Health, LogPublisher, PublishOptions } from "../../ports/log-bus.t
 export interface CoalescingOptions {
   /** How long a batch waits for more events after its first one while nothing forces it out sooner. */
   lingerMs: number;
-  /** Most events in one send; a single publish larger than this is sent alone, whole. */
+  /** Most events in one shared send; a publish of this many or more is sent alone, whole, at once. */
   maxBatchEvents: number;
   /** Most events accepted and not yet settled by the bus (queued or being sent); past it publishes are refused. */
   maxPendingEvents: number;
@@ -107,9 +107,27 @@ export class CoalescingPublisher implements LogPublisher {
     if (events.length === 0) return Promise.resolve();
     const refused = this.refusal(events.length);
     if (refused) return Promise.reject(refused);
+    if (events.length >= this.opts.maxBatchEvents) return this.direct(events);
     return new Promise<void>((resolve, reject) => {
       this.add(caller(events, opts.detached === true, resolve, reject));
     });
+  }
+
+  /**
+   * A publish that fills a send by itself has nothing to gain from waiting: it goes out at once, beside the
+   * shared sends, as it did before coalescing (kafkajs overlaps its preparation with the send ahead of it).
+   */
+  private async direct(events: LogEvent[]): Promise<void> {
+    this.setPending(this.pending + events.length);
+    this.opts.metrics?.busSendEvents.observe(events.length);
+    let result = "error";
+    try {
+      await this.inner.publish(events);
+      result = "ok";
+    } finally {
+      this.opts.metrics?.busSends.inc({ result });
+      this.setPending(this.pending - events.length);
+    }
   }
 
   private add(c: Caller): void {
