@@ -4,6 +4,7 @@ import { DomainError, overloaded } from "../../domain/errors.ts";
 import type { LogEvent } from "../../domain/log-event.ts";
 import type { Metrics } from "../../observability/metrics.ts";
 import type { Health, LogPublisher, PublishOptions } from "../../ports/log-bus.ts";
+import { type Batch, type Caller, caller, emptyBatch, eventsOf, type Outcome } from "./publish-batch.ts";
 
 export interface CoalescingOptions {
   /** How long a batch waits for more events after its first one while nothing forces it out sooner. */
@@ -21,34 +22,6 @@ export interface CoalescingOptions {
 
 /** The publisher underneath: a guarded bus that can say it refuses (open circuit) without being called. */
 export type CoalescedPublisher = LogPublisher & { refusal?(): DomainError | undefined };
-
-type Outcome = { ok: true } | { ok: false; error: unknown };
-
-interface Caller {
-  events: LogEvent[];
-  detached: boolean;
-  settle: (outcome: Outcome) => void;
-}
-
-interface Batch {
-  callers: Caller[];
-  events: number;
-  state: "open" | "queued" | "sending";
-  lingered: boolean;
-  lingerTimer: ReturnType<typeof setTimeout> | undefined;
-  answerTimer: ReturnType<typeof setTimeout> | undefined;
-}
-
-const caller = (events: LogEvent[], detached: boolean, resolve: () => void, reject: (e: unknown) => void) => {
-  let done = false;
-  const settle = (outcome: Outcome): void => {
-    if (done) return;
-    done = true;
-    if (outcome.ok) resolve();
-    else reject(outcome.error);
-  };
-  return { events, detached, settle };
-};
 
 /**
  * kafkajs's idempotent producer holds a lock per broker for the whole round trip of a produce request, so
@@ -142,14 +115,7 @@ export class CoalescingPublisher implements LogPublisher {
   }
 
   private openBatch(): Batch {
-    const batch: Batch = {
-      callers: [],
-      events: 0,
-      state: "open",
-      lingered: false,
-      lingerTimer: undefined,
-      answerTimer: undefined,
-    };
+    const batch = emptyBatch();
     batch.lingerTimer = setTimeout(() => {
       batch.lingered = true;
       this.pump();
@@ -180,8 +146,7 @@ export class CoalescingPublisher implements LogPublisher {
   private send(batch: Batch): void {
     batch.state = "sending";
     this.inFlight++;
-    const events: LogEvent[] = [];
-    for (const c of batch.callers) for (const e of c.events) events.push(e);
+    const events = eventsOf(batch);
     this.opts.metrics?.busSendEvents.observe(events.length);
     this.inner.publish(events).then(
       () => this.finish(batch, { ok: true }),
