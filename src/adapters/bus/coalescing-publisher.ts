@@ -148,7 +148,7 @@ export class CoalescingPublisher implements LogPublisher {
     this.inFlight++;
     const events = eventsOf(batch);
     this.opts.metrics?.busSendEvents.observe(events.length);
-    this.inner.publish(events).then(
+    void this.inner.publish(events).then(
       () => this.finish(batch, { ok: true }),
       (error: unknown) => this.finish(batch, { ok: false, error }),
     );
