@@ -83,25 +83,66 @@ export const paced = async (
   };
 };
 
+/** Runs `op` over `concurrency` workers for `durationS` seconds (closed loop); each op is timed. */
+export const timedLoop = async (
+  durationS: number,
+  concurrency: number,
+  op: (i: number) => Promise<void>,
+): Promise<LoopResult & { count: number }> => {
+  const latencies: number[] = [];
+  let next = 0;
+  let failures = 0;
+  let firstError: string | undefined;
+  const started = performance.now();
+  const until = started + durationS * 1000;
+  const worker = async () => {
+    while (performance.now() < until) {
+      const t = performance.now();
+      try {
+        await op(next++);
+        latencies.push(performance.now() - t);
+      } catch (error) {
+        failures++;
+        firstError ??= error instanceof Error ? error.message : String(error);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return {
+    latencies,
+    elapsedS: (performance.now() - started) / 1000,
+    failures,
+    count: latencies.length + failures,
+    ...(firstError ? { firstError } : {}),
+  };
+};
+
 export interface WrkResult {
+  /** Requests completed (any status). */
+  requests: number;
   requestsPerS: number;
   p50Ms: number;
   p99Ms: number;
   non2xx: number;
+  /** Requests wrk gave up on (no answer within its 2 s timeout). */
+  timeouts: number;
 }
 
 const toMs = (v: string, unit: string): number =>
   Number(v) * (unit === "us" ? 0.001 : unit === "s" ? 1000 : unit === "m" ? 60_000 : 1);
 
-/** wrk with --latency (installed first when missing). */
+/** wrk with --latency (installed first when missing); `script` is a Lua file (e.g. to POST a body). */
 export const wrk = async (
   url: string,
   seconds: number,
   connections = 64,
   threads = 1,
+  script?: string,
 ): Promise<WrkResult> => {
   ensureDebianPackages(["wrk"], ["wrk"]);
-  const proc = Bun.spawn(["wrk", `-t${threads}`, `-c${connections}`, `-d${seconds}s`, "--latency", url], {
+  const args = [`-t${threads}`, `-c${connections}`, `-d${seconds}s`, "--latency"];
+  if (script) args.push("-s", script);
+  const proc = Bun.spawn(["wrk", ...args, url], {
     stdout: "pipe",
     stderr: "pipe",
   });
@@ -115,11 +156,15 @@ export const wrk = async (
   const p50 = /\s50%\s+([\d.]+)(us|ms|s|m)/.exec(out);
   const p99 = /\s99%\s+([\d.]+)(us|ms|s|m)/.exec(out);
   const non2xx = /Non-2xx or 3xx responses:\s+(\d+)/.exec(out);
+  const requests = /(\d+) requests in /.exec(out);
+  const timeouts = /Socket errors:.*timeout (\d+)/.exec(out);
   if (!rps) throw new Error(`could not read wrk output:\n${out}`);
   return {
+    requests: requests ? Number(requests[1]) : Number.NaN,
     requestsPerS: Number(rps[1]),
     p50Ms: p50 ? toMs(p50[1] as string, p50[2] as string) : Number.NaN,
     p99Ms: p99 ? toMs(p99[1] as string, p99[2] as string) : Number.NaN,
     non2xx: non2xx ? Number(non2xx[1]) : 0,
+    timeouts: timeouts ? Number(timeouts[1]) : 0,
   };
 };

@@ -91,7 +91,12 @@ export const createTopic = async (topic: string, partitions = 6): Promise<void> 
       });
       return;
     } catch (error) {
-      if (!(await a.listTopics()).includes(topic)) throw error;
+      // A busy broker may answer the leader wait with UNKNOWN_TOPIC_OR_PARTITION while its metadata catches up.
+      const listed = Date.now() + 10_000;
+      while (!(await a.listTopics().catch(() => [] as string[])).includes(topic)) {
+        if (Date.now() > listed) throw error;
+        await Bun.sleep(200);
+      }
     }
     const deadline = Date.now() + 30_000;
     for (;;) {

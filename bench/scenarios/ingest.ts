@@ -10,6 +10,7 @@ import { note, phase } from "../lib/progress.ts";
 import { compare, figure } from "../lib/results.ts";
 import { createTopic, deleteTopics, KAFKA_BROKERS, kafka, runId } from "../lib/services.ts";
 import { median, summarize } from "../lib/stats.ts";
+import { singleEvents } from "./ingest-single.ts";
 
 const BATCH = 1000;
 
@@ -208,5 +209,6 @@ export const ingest = async (opts: BenchOptions) => {
     figure({ name: "ProducerPerformance p99 (per record)", unit: "ms", value: median(java.p99) }),
   );
   note(`ingest: ours ${res.comparisons[0]?.ours} ev/s, kafkajs ${res.comparisons[0]?.reference} ev/s`);
+  await singleEvents(res, opts);
   return res.build();
 };

@@ -23,6 +23,10 @@ export interface KafkaConfig {
   group: string;
   clientId: string;
   sendTimeoutMs: number;
+  /** How long concurrent publishes wait to share one produce request. */
+  lingerMs: number;
+  /** Most events in one shared produce request. */
+  batchMaxEvents: number;
   ssl: boolean;
   sslCa: string | undefined;
   sasl:
@@ -59,6 +63,8 @@ export interface Config {
     maxMetadataBytes: number;
     asyncAttempts: number;
     asyncMaxPending: number;
+    /** Events accepted and not yet confirmed by the bus, past which ingest answers 503 (backpressure). */
+    maxPendingEvents: number;
     rateLimit: { rps: number; burst: number; globalRps: number };
   };
   query: { apiKeys: string[]; cacheTtlMs: number; liveTtlMs: number; corsOrigins: string[] };
@@ -126,6 +132,8 @@ export const loadConfig = (env: Record<string, string | undefined>, roleOverride
         group: e.KAFKA_CONSUMER_GROUP,
         clientId: e.KAFKA_CLIENT_ID,
         sendTimeoutMs: e.KAFKA_SEND_TIMEOUT_MS,
+        lingerMs: e.KAFKA_LINGER_MS,
+        batchMaxEvents: e.KAFKA_BATCH_MAX_EVENTS,
         ssl: e.KAFKA_SSL,
         sslCa: e.KAFKA_SSL_CA,
         sasl:
@@ -168,6 +176,7 @@ export const loadConfig = (env: Record<string, string | undefined>, roleOverride
       maxMetadataBytes: e.MAX_METADATA_BYTES,
       asyncAttempts: e.ASYNC_PUBLISH_ATTEMPTS,
       asyncMaxPending: e.ASYNC_MAX_PENDING,
+      maxPendingEvents: e.PRODUCER_MAX_PENDING_EVENTS,
       rateLimit: {
         rps: e.RATE_LIMIT_RPS,
         burst: e.RATE_LIMIT_BURST || e.RATE_LIMIT_RPS * 2,

@@ -40,6 +40,16 @@ export const VARIABLES: readonly Variable[] = [
     default: "1500",
     help: "bound on one publish; past it the request gets 503",
   },
+  {
+    name: "KAFKA_LINGER_MS",
+    default: "2",
+    help: "how long concurrent publishes wait to share one produce request (Kafka's linger.ms)",
+  },
+  {
+    name: "KAFKA_BATCH_MAX_EVENTS",
+    default: "500",
+    help: "most events in one shared produce request; a publish this big is sent alone, at once",
+  },
   { name: "KAFKA_SSL", default: "false", help: "TLS to the brokers" },
   { name: "KAFKA_SSL_CA", help: "path of a PEM CA bundle for the brokers" },
   { name: "KAFKA_SASL_MECHANISM", help: "plain | scram-sha-256 | scram-sha-512" },
@@ -89,6 +99,11 @@ export const VARIABLES: readonly Variable[] = [
     name: "ASYNC_MAX_PENDING",
     default: "10000",
     help: "most /ingest/async events awaiting the bus; past it the endpoint answers 503",
+  },
+  {
+    name: "PRODUCER_MAX_PENDING_EVENTS",
+    default: "50000",
+    help: "events accepted but not yet confirmed by the bus; past it ingest answers 503 with Retry-After",
   },
   { name: "MAX_MESSAGE_BYTES", default: "32768", help: "largest message, UTF-8 bytes" },
   { name: "MAX_METADATA_BYTES", default: "16384", help: "largest metadata, serialized bytes" },

@@ -9,6 +9,7 @@ export type ErrorCode =
   | "rate_limited"
   | "not_found"
   | "unavailable"
+  | "overloaded"
   | "internal";
 
 export interface FieldIssue {
@@ -35,6 +36,16 @@ export const validationError = (details: FieldIssue[], message?: string): Domain
   new DomainError("validation_failed", message ?? details.map((d) => `${d.field}: ${d.message}`).join("; "), {
     details,
   });
+
+/**
+ * Too much is waiting for the bus in this process: backpressure, not a failing bus. Answered 503 with
+ * Retry-After, and never counted by a circuit breaker.
+ */
+export const overloaded = (message: string, retryAfter = 1): DomainError =>
+  new DomainError("overloaded", message, { retryAfter });
+
+export const isOverloaded = (error: unknown): boolean =>
+  error instanceof DomainError && error.code === "overloaded";
 
 /** Thrown by a store when the data itself is refused (not a connection problem): retrying cannot help. */
 export class UnstorableError extends Error {

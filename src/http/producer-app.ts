@@ -57,7 +57,9 @@ export const createProducerApp = (deps: ProducerAppDeps): Hono => {
       await next();
       end?.();
     };
-  const guards = [apiKeyAuth(deps.apiKeys, remote), ...(deps.guards ?? [])];
+  // Only the rate limits need the client's address, and looking it up costs every request.
+  const limits = deps.guards ?? [];
+  const guards = [apiKeyAuth(deps.apiKeys, limits.length > 0 ? remote : undefined), ...limits];
 
   const readOne = async (req: Request): Promise<unknown> => {
     if (bodyKind(req.headers.get("content-type") ?? undefined) !== "json")

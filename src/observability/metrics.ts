@@ -35,6 +35,23 @@ export const createMetrics = (registry: Registry = new Registry(), opts: { defau
       buckets: LATENCY_BUCKETS,
       registers: r,
     }),
+    busSends: new Counter({
+      name: "bus_sends_total",
+      help: "Sends to the bus, each carrying the events of one or more publishes, by result",
+      labelNames: ["result"],
+      registers: r,
+    }),
+    busSendEvents: new Histogram({
+      name: "bus_send_events",
+      help: "Events carried by one send to the bus",
+      buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000],
+      registers: r,
+    }),
+    busPendingEvents: new Gauge({
+      name: "bus_pending_events",
+      help: "Events accepted and not yet settled by the bus (the in-flight limit applies to this)",
+      registers: r,
+    }),
     breakerState: new Gauge({
       name: "circuit_breaker_state",
       help: "0 closed, 1 half-open, 2 open",

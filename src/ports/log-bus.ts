@@ -13,9 +13,17 @@ export interface Lifecycle {
   stop(): Promise<void>;
 }
 
+export interface PublishOptions {
+  /**
+   * Nobody waits for the answer (the async endpoint already answered 202): the events are not dropped from a
+   * publisher's queue when a waiting client's time bound passes, only when the bus itself refuses them.
+   */
+  detached?: boolean;
+}
+
 export interface LogPublisher extends Lifecycle {
   /** Resolves once the bus has durably accepted every event (Kafka: acks=all); rejects otherwise. */
-  publish(events: LogEvent[]): Promise<void>;
+  publish(events: LogEvent[], opts?: PublishOptions): Promise<void>;
   health(): Promise<Health>;
 }
 

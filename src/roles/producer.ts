@@ -1,5 +1,6 @@
 // Producer role: the ingest API in front of the log bus, which is guarded by a timeout and a circuit breaker.
 
+import { CoalescingPublisher } from "../adapters/bus/coalescing-publisher.ts";
 import { type GuardOptions, guardPublisher } from "../adapters/bus/guarded-publisher.ts";
 import { type RetryOptions, retryingPublish } from "../adapters/bus/retry-publish.ts";
 import type { Config } from "../config/load.ts";
@@ -32,15 +33,33 @@ const GUARD_GRACE_MS = 250;
 /** How long a stopping producer waits for async events still retrying (main.ts exits after 30 s in all). */
 export const ASYNC_DRAIN_MS = 10_000;
 
-const assemble = (config: Config, parts: ProducerParts) => {
+/**
+ * Kafka: concurrent publishes share produce requests, and the in-flight limit turns a long queue into 503s
+ * with Retry-After before the breaker sees it. The in-process bus already batches what waits for the store.
+ */
+const guardedBus = (config: Config, parts: ProducerParts) => {
   const { metrics, logger } = parts;
-  const publisher = guardPublisher(parts.publisher, {
-    timeoutMs: (config.kafka?.sendTimeoutMs ?? DEFAULT_SEND_TIMEOUT_MS) + GUARD_GRACE_MS,
+  const timeoutMs = (config.kafka?.sendTimeoutMs ?? DEFAULT_SEND_TIMEOUT_MS) + GUARD_GRACE_MS;
+  const guarded = guardPublisher(parts.publisher, {
+    timeoutMs,
     logger,
     name: "bus",
     ...(metrics ? { metrics } : {}),
     ...parts.guard,
   });
+  if (!config.kafka) return guarded;
+  return new CoalescingPublisher(guarded, {
+    lingerMs: config.kafka.lingerMs,
+    maxBatchEvents: config.kafka.batchMaxEvents,
+    maxPendingEvents: config.ingest.maxPendingEvents,
+    answerWithinMs: parts.guard?.timeoutMs ?? timeoutMs,
+    ...(metrics ? { metrics } : {}),
+  });
+};
+
+const assemble = (config: Config, parts: ProducerParts) => {
+  const { metrics, logger } = parts;
+  const publisher = guardedBus(config, parts);
   const ingest = createIngest({
     publisher,
     limits: {
@@ -53,8 +72,10 @@ const assemble = (config: Config, parts: ProducerParts) => {
       accepted: (n) => metrics?.ingestionTotal.inc({ status: "accepted" }, n),
       rejected: (n) => metrics?.ingestionTotal.inc({ status: "rejected" }, n),
       failed: (n) => metrics?.ingestionTotal.inc({ status: "failed" }, n),
+      overloaded: (n) => metrics?.ingestionTotal.inc({ status: "overloaded" }, n),
     },
-    // The retries go through the guard: while its circuit is open they fail at once and wait out the backoff.
+    // The retries go through the guard (and the shared sends in front of it): while its circuit is open they
+    // fail at once and wait out the backoff.
     publishAsync: retryingPublish(publisher, {
       attempts: config.ingest.asyncAttempts,
       ...parts.asyncRetry,

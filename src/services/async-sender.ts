@@ -1,6 +1,6 @@
 // The async endpoint's background sends: bounded in number, retried by the given publish, given up counted.
 
-import { DomainError } from "../domain/errors.ts";
+import { overloaded } from "../domain/errors.ts";
 import type { LogEvent } from "../domain/log-event.ts";
 
 export interface AsyncSenderDeps {
@@ -35,9 +35,7 @@ export const createAsyncSender = (deps: AsyncSenderDeps) => {
     /** Takes the events for a background publish, or refuses them when too many are waiting already. */
     send(events: LogEvent[]): void {
       if (pending.size >= deps.maxPending)
-        throw new DomainError("unavailable", "too many events are waiting for the log bus; retry later", {
-          retryAfter: 1,
-        });
+        throw overloaded("too many /ingest/async events are waiting for the log bus; retry later");
       const entry: Entry = { events, abandoned: false };
       const sending: Promise<void> = deps
         .publish(events, stopping.signal)

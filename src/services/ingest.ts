@@ -1,6 +1,6 @@
 // Ingest use-case: validate raw events, publish the valid ones, report each rejected item by index and field.
 
-import { DomainError, MalformedItem, validationError } from "../domain/errors.ts";
+import { DomainError, isOverloaded, MalformedItem, validationError } from "../domain/errors.ts";
 import {
   type EventLimits,
   type EventParseResult,
@@ -28,10 +28,12 @@ export interface IngestObserver {
   accepted(count: number): void;
   rejected(count: number): void;
   failed(count: number): void;
+  /** Refused because too much already waits for the bus here (503 with Retry-After, backpressure). */
+  overloaded?(count: number): void;
 }
 
 export interface IngestPublisher extends Pick<LogPublisher, "publish"> {
-  /** The error a publish would fail with right now (an open circuit), so the async path can refuse early. */
+  /** The error a publish would fail with right now (open circuit, full queue), so the async path can refuse early. */
   refusal?(): DomainError | undefined;
 }
 
@@ -60,7 +62,7 @@ export const createIngest = (deps: IngestDeps) => {
   const parseEvent = makeEventParser(deps.limits);
   const { observer } = deps;
   const background = createAsyncSender({
-    publish: deps.publishAsync ?? ((events) => deps.publisher.publish(events)),
+    publish: deps.publishAsync ?? ((events) => deps.publisher.publish(events, { detached: true })),
     maxPending: deps.maxAsyncPending ?? 10_000,
     onStored: (n) => observer?.accepted(n),
     onGiveUp: (error, events) => {
@@ -89,12 +91,17 @@ export const createIngest = (deps: IngestDeps) => {
     return result.event;
   };
 
+  const failed = (error: unknown, count: number): void => {
+    if (isOverloaded(error) && observer?.overloaded) observer.overloaded(count);
+    else observer?.failed(count);
+  };
+
   const publish = async (events: LogEvent[]): Promise<void> => {
     try {
       await deps.publisher.publish(events);
       observer?.accepted(events.length);
     } catch (error) {
-      observer?.failed(events.length);
+      failed(error, events.length);
       if (error instanceof DomainError) throw error;
       throw new DomainError("unavailable", "the log bus did not accept the events; retry later", {
         retryAfter: 1,
@@ -115,13 +122,13 @@ export const createIngest = (deps: IngestDeps) => {
       const event = validateOne(raw);
       const refused = deps.publisher.refusal?.();
       if (refused) {
-        observer?.failed(1);
+        failed(refused, 1);
         throw refused;
       }
       try {
         background.send([event]);
       } catch (error) {
-        observer?.failed(1);
+        failed(error, 1);
         throw error;
       }
       return event;

@@ -12,6 +12,8 @@ export const testKafkaConfig = (overrides: Partial<KafkaConfig> = {}): KafkaConf
   group: uniqueName("group"),
   clientId: "logproc-test",
   sendTimeoutMs: 5000,
+  lingerMs: 2,
+  batchMaxEvents: 500,
   ssl: false,
   sslCa: undefined,
   sasl: undefined,
@@ -58,6 +60,18 @@ export const committedOffsets = async (groupId: string, topic: string): Promise<
     return new Map(
       (offsets?.partitions ?? []).filter((p) => Number(p.offset) >= 0).map((p) => [p.partition, p.offset]),
     );
+  } finally {
+    await admin.disconnect();
+  }
+};
+
+/** How many records a topic holds (sum over partitions of high minus low watermark). */
+export const topicRecordCount = async (topic: string): Promise<number> => {
+  const admin = testClient().admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return offsets.reduce((n, o) => n + Number(o.high) - Number(o.low), 0);
   } finally {
     await admin.disconnect();
   }

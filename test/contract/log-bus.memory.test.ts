@@ -72,7 +72,7 @@ describe("memory bus queue", () => {
       }));
     // Larger than the bound but alone in the queue: let in.
     const first = bus.publish(big(5));
-    await expect(bus.publish(big(1))).rejects.toThrow("bus queue full");
+    await expect(bus.publish(big(1))).rejects.toThrow("the in-process bus queue is full");
     release();
     await first;
     await bus.publish(big(1));

@@ -1,6 +1,6 @@
 // Test doubles of OUR LogPublisher port (not of any driver) and small readers of the bus metrics.
 
-import { DomainError } from "../../src/domain/errors.ts";
+import { DomainError, overloaded } from "../../src/domain/errors.ts";
 import type { LogEvent } from "../../src/domain/log-event.ts";
 import { createMetrics, Registry } from "../../src/observability/metrics.ts";
 import type { Health, LogPublisher } from "../../src/ports/log-bus.ts";
@@ -8,7 +8,9 @@ import type { Health, LogPublisher } from "../../src/ports/log-bus.ts";
 /** A publisher whose behaviour the test sets: the stand-in for a broken, slow or recovering bus. */
 export class ScriptedPublisher implements LogPublisher {
   calls = 0;
-  mode: "fail" | "ok" | "domain-error" = "fail";
+  /** The events of every publish, in call order. */
+  readonly published: LogEvent[][] = [];
+  mode: "fail" | "ok" | "domain-error" | "overloaded" = "fail";
   failure = "connect ECONNREFUSED 127.0.0.1:9092";
   healthy: Health | "hang" = { ok: true, detail: "scripted" };
   private gate: Promise<void> | undefined;
@@ -26,10 +28,12 @@ export class ScriptedPublisher implements LogPublisher {
   }
   async start(): Promise<void> {}
   async stop(): Promise<void> {}
-  async publish(_events: LogEvent[]): Promise<void> {
+  async publish(events: LogEvent[]): Promise<void> {
     this.calls++;
+    this.published.push(events);
     await this.gate;
     if (this.mode === "fail") throw new Error(this.failure);
+    if (this.mode === "overloaded") throw overloaded("the bus queue is full");
     if (this.mode === "domain-error")
       throw new DomainError("unavailable", "kafka unavailable: no leader", { retryAfter: 7 });
   }

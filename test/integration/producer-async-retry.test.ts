@@ -184,7 +184,7 @@ describe("async ingest over Kafka", () => {
     const refused = await p.ingestAsync();
     expect(refused.status).toBe(503);
     expect(refused.headers.get("retry-after")).toBe("1");
-    expect((await replyOf(refused)).error).toBe("unavailable");
+    expect((await replyOf(refused)).error).toBe("overloaded");
     expect(await sampleOf(p.metrics.asyncPending)).toBe(2);
     // Once the two are given up there is room again.
     await until("the give-ups", async () => (await sampleOf(p.metrics.asyncDropped)) === 2);

@@ -53,7 +53,7 @@ describe("async sender", () => {
       refusal = error;
     }
     expect(refusal).toBeInstanceOf(DomainError);
-    expect((refusal as DomainError).code).toBe("unavailable");
+    expect((refusal as DomainError).code).toBe("overloaded");
     expect((refusal as DomainError).retryAfter).toBe(1);
     bus.calls[0]?.settle();
     await Bun.sleep(0);

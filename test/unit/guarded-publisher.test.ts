@@ -114,6 +114,27 @@ describe("when the bus fails", () => {
     expect(guarded.circuit()).toBe("closed");
   });
 
+  test("an overloaded bus (backpressure) passes its 503 through and never counts toward opening", async () => {
+    const inner = new ScriptedPublisher();
+    inner.mode = "overloaded";
+    const m = testMetrics();
+    const guarded = guardPublisher(inner, {
+      timeoutMs: 1000,
+      metrics: m,
+      logger: silentLogger,
+      failureThreshold: 2,
+    });
+    for (let i = 0; i < 5; i++) {
+      const error = await rejectionOf(guarded.publish([testEvent(i)]));
+      expect(error.code).toBe("overloaded");
+      expect(error.retryAfter).toBe(1);
+    }
+    expect(guarded.circuit()).toBe("closed");
+    expect(await sentCount(m, "overloaded")).toBe(5);
+    inner.mode = "ok";
+    await guarded.publish([testEvent(9)]);
+  });
+
   test("timeouts count as failures too", async () => {
     const bus = memoryBus();
     const guarded = guardPublisher(bus, { timeoutMs: 20, logger: silentLogger, failureThreshold: 2 });

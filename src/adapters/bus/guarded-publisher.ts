@@ -5,14 +5,14 @@ import {
   CircuitState,
   ConsecutiveBreaker,
   circuitBreaker,
-  handleAll,
+  handleWhen,
   IsolatedCircuitError,
   TaskCancelledError,
   TimeoutStrategy,
   timeout,
   wrap,
 } from "cockatiel";
-import { DomainError } from "../../domain/errors.ts";
+import { DomainError, isOverloaded } from "../../domain/errors.ts";
 import type { LogEvent } from "../../domain/log-event.ts";
 import type { Logger } from "../../observability/logger.ts";
 import type { Metrics } from "../../observability/metrics.ts";
@@ -54,10 +54,14 @@ export const guardPublisher = (publisher: LogPublisher, opts: GuardOptions): Gua
   const { metrics, logger, timeoutMs } = opts;
   const name = opts.name ?? "bus";
   const halfOpenAfterMs = opts.halfOpenAfterMs ?? 5000;
-  const breaker = circuitBreaker(handleAll, {
-    halfOpenAfter: halfOpenAfterMs,
-    breaker: new ConsecutiveBreaker(opts.failureThreshold ?? 5),
-  });
+  // Backpressure (a queue that is full here) says nothing about the bus: only real failures count.
+  const breaker = circuitBreaker(
+    handleWhen((error) => !isOverloaded(error)),
+    {
+      halfOpenAfter: halfOpenAfterMs,
+      breaker: new ConsecutiveBreaker(opts.failureThreshold ?? 5),
+    },
+  );
   // The breaker sits outside the timeout, so a publish that never answers counts as a failure.
   const policy = wrap(breaker, timeout(timeoutMs, TimeoutStrategy.Aggressive));
   const healthBound = timeout(timeoutMs, TimeoutStrategy.Aggressive);
@@ -118,6 +122,10 @@ export const guardPublisher = (publisher: LogPublisher, opts: GuardOptions): Gua
       if (error instanceof BrokenCircuitError || error instanceof IsolatedCircuitError) {
         metrics?.kafkaSent.inc({ result: "rejected_open" }, events.length);
         throw circuitOpen(Math.max(0, openedAt + halfOpenAfterMs - Date.now()));
+      }
+      if (isOverloaded(error)) {
+        metrics?.kafkaSent.inc({ result: "overloaded" }, events.length);
+        throw error;
       }
       lastFailure = describe(error);
       metrics?.kafkaSent.inc(

@@ -3,6 +3,7 @@
 // Its offsets start at 0 in every process, so its batches are marked transient: the store dedupes them by
 // event id alone and never compares their offsets with those a previous process (or another one) stored.
 
+import { overloaded } from "../../domain/errors.ts";
 import type { LogEvent } from "../../domain/log-event.ts";
 import { encodeEvent } from "../../domain/wire.ts";
 import type {
@@ -87,7 +88,7 @@ export class MemoryBus implements LogPublisher, LogSubscriber {
       this.queue.length + events.length > this.maxQueued ||
       (this.queue.length > 0 && this.queuedBytes + bytes > this.maxQueuedBytes)
     )
-      return Promise.reject(new Error("bus queue full"));
+      return Promise.reject(overloaded("the in-process bus queue is full; retry later"));
     const settled = records.map(
       (record, i) =>
         new Promise<void>((resolve, reject) => {

@@ -30,5 +30,6 @@ export const retryingPublish = (
     }),
   });
   // Once the signal is aborted, the try in progress (or the one after the current wait) is the last.
-  return (events, signal) => policy.execute(() => publisher.publish(events), signal);
+  // Detached: nobody waits for this answer, so a queue in front of the bus keeps the events past a client's bound.
+  return (events, signal) => policy.execute(() => publisher.publish(events, { detached: true }), signal);
 };
