@@ -1,22 +1,19 @@
-// Guards any LogPublisher: every publish bounded in time, a circuit breaker (cockatiel) and the bus metrics.
+// Guards any LogPublisher: every publish under the guard (a time bound and a circuit breaker) and the bus metrics.
 
 import {
   BrokenCircuitError,
   CircuitState,
-  ConsecutiveBreaker,
-  circuitBreaker,
-  handleWhen,
   IsolatedCircuitError,
   TaskCancelledError,
   TimeoutStrategy,
   timeout,
-  wrap,
 } from "cockatiel";
 import { DomainError, isOverloaded } from "../../domain/errors.ts";
 import type { LogEvent } from "../../domain/log-event.ts";
 import type { Logger } from "../../observability/logger.ts";
 import type { Metrics } from "../../observability/metrics.ts";
 import type { Health, LogPublisher } from "../../ports/log-bus.ts";
+import { type BreakerState, breakerGaugeValue, createGuard } from "../guard.ts";
 
 export interface GuardOptions {
   /** Bound on one publish (and one health check), from the call to the answer. */
@@ -31,22 +28,13 @@ export interface GuardOptions {
   halfOpenAfterMs?: number;
 }
 
-export type CircuitName = "closed" | "half-open" | "open";
+export type CircuitName = BreakerState;
 
 export interface GuardedPublisher extends LogPublisher {
   /** The error publish() would fail with right now without touching the bus, or undefined. */
   refusal(): DomainError | undefined;
   circuit(): CircuitName;
 }
-
-const NAMES: Record<CircuitState, CircuitName> = {
-  [CircuitState.Closed]: "closed",
-  [CircuitState.HalfOpen]: "half-open",
-  [CircuitState.Open]: "open",
-  [CircuitState.Isolated]: "open",
-};
-// The gauge's scale (0 closed, 1 half-open, 2 open) differs from cockatiel's enum order.
-const GAUGE: Record<CircuitName, number> = { closed: 0, "half-open": 1, open: 2 };
 
 const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
@@ -55,23 +43,22 @@ export const guardPublisher = (publisher: LogPublisher, opts: GuardOptions): Gua
   const name = opts.name ?? "bus";
   const halfOpenAfterMs = opts.halfOpenAfterMs ?? 5000;
   // Backpressure (a queue that is full here) says nothing about the bus: only real failures count.
-  const breaker = circuitBreaker(
-    handleWhen((error) => !isOverloaded(error)),
-    {
-      halfOpenAfter: halfOpenAfterMs,
-      breaker: new ConsecutiveBreaker(opts.failureThreshold ?? 5),
-    },
-  );
   // The breaker sits outside the timeout, so a publish that never answers counts as a failure.
-  const policy = wrap(breaker, timeout(timeoutMs, TimeoutStrategy.Aggressive));
+  const guard = createGuard({
+    timeoutMs,
+    failureThreshold: opts.failureThreshold ?? 5,
+    halfOpenAfterMs,
+    counts: (error) => !isOverloaded(error),
+  });
+  const { breaker, policy } = guard;
   const healthBound = timeout(timeoutMs, TimeoutStrategy.Aggressive);
   let openedAt = 0;
   let lastFailure = "";
   const describe = (error: unknown): string =>
     error instanceof TaskCancelledError ? `no answer within ${timeoutMs} ms` : messageOf(error);
 
-  metrics?.breakerState.set({ name }, GAUGE.closed);
-  breaker.onStateChange((state) => metrics?.breakerState.set({ name }, GAUGE[NAMES[state]]));
+  metrics?.breakerState.set({ name }, breakerGaugeValue("closed"));
+  breaker.onStateChange(() => metrics?.breakerState.set({ name }, breakerGaugeValue(guard.state())));
   breaker.onBreak((reason) => {
     openedAt = Date.now();
     // Fired before the failing call returns to publish(): take the cause from the event itself.
@@ -171,6 +158,6 @@ export const guardPublisher = (publisher: LogPublisher, opts: GuardOptions): Gua
     publish,
     health,
     refusal,
-    circuit: () => NAMES[breaker.state],
+    circuit: guard.state,
   };
 };

@@ -1,19 +1,11 @@
-// Wraps any query cache with a timeout and a circuit breaker (cockatiel): a slow or dead cache is bypassed.
+// Wraps any query cache in the guard (a timeout and a circuit breaker): a slow or dead cache is bypassed.
 
-import {
-  CircuitState,
-  ConsecutiveBreaker,
-  circuitBreaker,
-  ExponentialBackoff,
-  handleAll,
-  TimeoutStrategy,
-  timeout,
-  wrap,
-} from "cockatiel";
 import type { Health } from "../../ports/log-bus.ts";
 import type { QueryCache } from "../../ports/query-cache.ts";
+import { type BreakerState, createGuard } from "../guard.ts";
 
-export type BreakerState = "closed" | "half-open" | "open";
+export type { BreakerState } from "../guard.ts";
+export { breakerGaugeValue } from "../guard.ts";
 
 export interface GuardOptions {
   /** A call without an answer by then counts as a failure. */
@@ -27,36 +19,27 @@ export interface GuardOptions {
   onStateChange?: (state: BreakerState) => void;
 }
 
-/** The gauge's encoding: 0 closed, 1 half-open, 2 open. */
-export const breakerGaugeValue = (state: BreakerState): number =>
-  state === "closed" ? 0 : state === "half-open" ? 1 : 2;
-
-const named = (s: CircuitState): BreakerState =>
-  s === CircuitState.Closed ? "closed" : s === CircuitState.HalfOpen ? "half-open" : "open";
-
 export class GuardedCache implements QueryCache {
-  private readonly breaker;
+  private readonly guard;
   private readonly policy;
 
   constructor(
     private readonly inner: QueryCache,
     opts: GuardOptions = {},
   ) {
-    this.breaker = circuitBreaker(handleAll, {
-      halfOpenAfter: new ExponentialBackoff({
-        initialDelay: opts.halfOpenAfterMs ?? 1000,
-        maxDelay: opts.maxHalfOpenAfterMs ?? 10_000,
-      }),
-      breaker: new ConsecutiveBreaker(opts.failureThreshold ?? 3),
+    this.guard = createGuard({
+      timeoutMs: opts.timeoutMs ?? 250,
+      failureThreshold: opts.failureThreshold ?? 3,
+      halfOpenAfterMs: opts.halfOpenAfterMs ?? 1000,
+      maxHalfOpenAfterMs: opts.maxHalfOpenAfterMs ?? 10_000,
     });
-    // Aggressive: the caller gets its rejection at the deadline even if the inner call never settles.
-    this.policy = wrap(this.breaker, timeout(opts.timeoutMs ?? 250, TimeoutStrategy.Aggressive));
+    this.policy = this.guard.policy;
     const listener = opts.onStateChange;
-    if (listener) this.breaker.onStateChange((s) => listener(named(s)));
+    if (listener) this.guard.breaker.onStateChange(() => listener(this.guard.state()));
   }
 
   get state(): BreakerState {
-    return named(this.breaker.state);
+    return this.guard.state();
   }
 
   start(): Promise<void> {
