@@ -13,6 +13,8 @@ export interface PostgresConfig {
   ssl: "disable" | "require" | "verify-full";
   sslCa: string | undefined;
   poolSize: number;
+  /** Statement timeout of the read pool (the gateway's queries). */
+  queryTimeoutMs: number;
 }
 
 export interface KafkaConfig {
@@ -115,6 +117,7 @@ export const loadConfig = (env: Record<string, string | undefined>, roleOverride
         ssl: e.POSTGRES_SSL,
         sslCa: e.POSTGRES_SSL_CA,
         poolSize: e.POSTGRES_POOL_SIZE,
+        queryTimeoutMs: e.QUERY_TIMEOUT_MS,
       }
     : undefined;
   const kafka: KafkaConfig | undefined = e.KAFKA_BOOTSTRAP_SERVERS.length

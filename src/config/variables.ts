@@ -113,4 +113,9 @@ export const VARIABLES: readonly Variable[] = [
     default: "2000",
     help: "cache lifetime of a query window touching the live edge",
   },
+  {
+    name: "QUERY_TIMEOUT_MS",
+    default: "10000",
+    help: "statement timeout of the gateway's PostgreSQL reads; past it the query gets 503",
+  },
 ];

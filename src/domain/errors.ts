@@ -9,6 +9,7 @@ export type ErrorCode =
   | "rate_limited"
   | "not_found"
   | "unavailable"
+  | "query_timeout"
   | "internal";
 
 export interface FieldIssue {

@@ -14,6 +14,7 @@ const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   rate_limited: 429,
   not_found: 404,
   unavailable: 503,
+  query_timeout: 503,
   internal: 500,
 };
 
