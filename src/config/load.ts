@@ -63,7 +63,14 @@ export interface Config {
     asyncMaxPending: number;
     rateLimit: { rps: number; burst: number; globalRps: number };
   };
-  query: { apiKeys: string[]; cacheTtlMs: number; liveTtlMs: number; corsOrigins: string[] };
+  query: {
+    apiKeys: string[];
+    cacheTtlMs: number;
+    liveTtlMs: number;
+    corsOrigins: string[];
+    maxTailStreams: number;
+    maxTailStreamsPerClient: number;
+  };
   consumer: { batchSize: number; batchBytes: number; retentionDays: number };
 }
 
@@ -182,6 +189,8 @@ export const loadConfig = (env: Record<string, string | undefined>, roleOverride
       cacheTtlMs: e.CACHE_TTL_MS,
       liveTtlMs: e.CACHE_LIVE_TTL_MS,
       corsOrigins: e.CORS_ORIGINS,
+      maxTailStreams: e.MAX_TAIL_STREAMS,
+      maxTailStreamsPerClient: e.MAX_TAIL_STREAMS_PER_CLIENT,
     },
     consumer: {
       batchSize: e.CONSUMER_BATCH_SIZE,

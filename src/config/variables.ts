@@ -113,6 +113,12 @@ export const VARIABLES: readonly Variable[] = [
     default: "2000",
     help: "cache lifetime of a query window touching the live edge",
   },
+  { name: "MAX_TAIL_STREAMS", default: "1000", help: "live tails open at once on one gateway; beyond = 429" },
+  {
+    name: "MAX_TAIL_STREAMS_PER_CLIENT",
+    default: "20",
+    help: "live tails one client (API key, else address) may hold open; beyond = 429",
+  },
   {
     name: "QUERY_TIMEOUT_MS",
     default: "10000",

@@ -5,8 +5,8 @@ import type { Params } from "../domain/query-params.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import type { Health } from "../ports/log-bus.ts";
-import type { LogReader } from "../ports/log-store.ts";
 import type { QueryService } from "../services/query.ts";
+import type { TailHub } from "../services/tail-hub.ts";
 import { createCors } from "./cors.ts";
 import { notFound, onError } from "./errors.ts";
 import { type MetricsExposure, mountMetrics } from "./metrics-route.ts";
@@ -19,17 +19,20 @@ import {
   statusCounter,
 } from "./middleware.ts";
 import { tailHandler } from "./tail.ts";
+import type { TailSlots } from "./tail-slots.ts";
 
 export interface GatewayAppDeps {
   query: QueryService;
-  reader: LogReader;
+  /** The shared pollers of the live tails and the bound on open streams. */
+  tails: { hub: TailHub; slots: TailSlots };
+  /** The peer address of a request (the client of a request without an API key). */
+  remoteAddress?: (request: Request, env: unknown) => string;
   health: () => Promise<{ ok: boolean; components: Record<string, Health> }>;
   apiKeys: readonly string[];
   logger: Logger;
   metrics?: Metrics;
   /** With requireKey, the metrics routes take the same API keys as the queries. */
   metricsExposure: Omit<MetricsExposure, "metrics" | "guard"> & { requireKey?: boolean };
-  tailPollMs?: number;
   /** Aborted at shutdown: ends the live tails. */
   closing?: AbortSignal;
   /** CORS_ORIGINS: `*` (any), a list of origins, or empty (no cross-origin browser callers). */
@@ -109,13 +112,15 @@ export const createGatewayApp = (deps: GatewayAppDeps): Hono => {
   };
   app.get(`${BASE}/health`, health);
   app.get("/gateway/actuator/health", health);
-  // The gateway has no rate limits: the client's address is never looked up.
-  const auth = apiKeyAuth(deps.apiKeys);
+  const address = deps.remoteAddress ?? (() => "local");
+  // The client (key, else address) keys the tail slots; health and metrics need none.
+  const auth = apiKeyAuth(deps.apiKeys, (c) => address(c.req.raw, c.env));
+  const metricsAuth = apiKeyAuth(deps.apiKeys);
   const { requireKey, ...exposure } = deps.metricsExposure;
   mountMetrics(app, ["/gateway/actuator/prometheus", "/metrics"], {
     ...exposure,
     metrics: deps.metrics,
-    ...(requireKey ? { guard: auth } : {}),
+    ...(requireKey ? { guard: metricsAuth } : {}),
   });
 
   // Label children bound once: no request does label hashing.
@@ -161,12 +166,10 @@ export const createGatewayApp = (deps: GatewayAppDeps): Hono => {
     `${BASE}/tail`,
     auth,
     tailHandler({
-      reader: deps.reader,
-      watermark: () => deps.query.watermark(),
+      ...deps.tails,
       params: paramsOf,
       logger: deps.logger,
       ...(deps.metrics ? { metrics: deps.metrics } : {}),
-      ...(deps.tailPollMs ? { pollMs: deps.tailPollMs } : {}),
       ...(deps.closing ? { closing: deps.closing } : {}),
     }),
   );

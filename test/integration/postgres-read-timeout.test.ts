@@ -6,6 +6,7 @@ import postgres from "postgres";
 import { MemoryCache } from "../../src/adapters/cache/memory.ts";
 import { createPostgresStore } from "../../src/adapters/store/postgres/store.ts";
 import { loadConfig } from "../../src/config/load.ts";
+import { encodeCursor } from "../../src/domain/cursor.ts";
 import { silentLogger } from "../../src/observability/logger.ts";
 import { createMetrics, Registry } from "../../src/observability/metrics.ts";
 import { buildGatewayApp } from "../../src/roles/gateway.ts";
@@ -75,10 +76,12 @@ describe("statement timeout on the read pool", () => {
 
   test("a read that runs past QUERY_TIMEOUT_MS is answered 503 JSON with Retry-After", async () => {
     await whileLocked(async () => {
+      const resume = { "Last-Event-ID": encodeCursor({ ts: 0, id: "x", seq: 0 }) };
       for (const [path, headers] of [
         ["logs?size=5", {}],
         ["search?query=anything", {}],
         ["logs/qt-1", {}],
+        ["tail", resume],
       ] as const) {
         const answer = await get(path, headers);
         expect({ path, status: answer.status }).toEqual({ path, status: 503 });
