@@ -40,6 +40,12 @@ export interface RedisConfig {
   tls: boolean;
 }
 
+export interface RateLimitConfig {
+  rps: number;
+  burst: number;
+  globalRps: number;
+}
+
 export interface Config {
   role: Role;
   /** HOST, or its default for the keys configured (exposure.ts). */
@@ -61,13 +67,15 @@ export interface Config {
     maxMetadataBytes: number;
     asyncAttempts: number;
     asyncMaxPending: number;
-    rateLimit: { rps: number; burst: number; globalRps: number };
+    rateLimit: RateLimitConfig;
   };
   query: {
     apiKeys: string[];
     cacheTtlMs: number;
     liveTtlMs: number;
     corsOrigins: string[];
+    /** The same RATE_LIMIT_* settings as ingest, with buckets of the gateway's own. */
+    rateLimit: RateLimitConfig;
     maxTailStreams: number;
     maxTailStreamsPerClient: number;
   };
@@ -159,6 +167,11 @@ export const loadConfig = (env: Record<string, string | undefined>, roleOverride
         }
       : undefined;
 
+  const rateLimit: RateLimitConfig = {
+    rps: e.RATE_LIMIT_RPS,
+    burst: e.RATE_LIMIT_BURST || e.RATE_LIMIT_RPS * 2,
+    globalRps: e.RATE_LIMIT_GLOBAL_RPS,
+  };
   return deepFreeze({
     role: e.ROLE,
     host: bindHost(e.HOST, open),
@@ -178,17 +191,14 @@ export const loadConfig = (env: Record<string, string | undefined>, roleOverride
       maxMetadataBytes: e.MAX_METADATA_BYTES,
       asyncAttempts: e.ASYNC_PUBLISH_ATTEMPTS,
       asyncMaxPending: e.ASYNC_MAX_PENDING,
-      rateLimit: {
-        rps: e.RATE_LIMIT_RPS,
-        burst: e.RATE_LIMIT_BURST || e.RATE_LIMIT_RPS * 2,
-        globalRps: e.RATE_LIMIT_GLOBAL_RPS,
-      },
+      rateLimit,
     },
     query: {
       apiKeys: e.QUERY_API_KEYS,
       cacheTtlMs: e.CACHE_TTL_MS,
       liveTtlMs: e.CACHE_LIVE_TTL_MS,
       corsOrigins: e.CORS_ORIGINS,
+      rateLimit,
       maxTailStreams: e.MAX_TAIL_STREAMS,
       maxTailStreamsPerClient: e.MAX_TAIL_STREAMS_PER_CLIENT,
     },

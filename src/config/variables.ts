@@ -75,7 +75,11 @@ export const VARIABLES: readonly Variable[] = [
     default: "*",
     help: "browser origins allowed to call the query API, comma-separated; * = any",
   },
-  { name: "RATE_LIMIT_RPS", default: "0", help: "requests/s per client (API key, else address); 0 = off" },
+  {
+    name: "RATE_LIMIT_RPS",
+    default: "0",
+    help: "requests/s per client (API key, else address) on the producer and on the gateway; 0 = off",
+  },
   { name: "RATE_LIMIT_BURST", default: "0", help: "burst per client; 0 = 2 x RATE_LIMIT_RPS" },
   { name: "RATE_LIMIT_GLOBAL_RPS", default: "0", help: "requests/s over all clients; 0 = off" },
   { name: "MAX_BODY_BYTES", default: "10485760", help: "largest request body (after gzip decompression)" },

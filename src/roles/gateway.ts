@@ -2,6 +2,7 @@
 
 import type { Config } from "../config/load.ts";
 import { createGatewayApp } from "../http/gateway-app.ts";
+import { createRateLimiter } from "../http/rate-limit.ts";
 import { createTailSlots } from "../http/tail-slots.ts";
 import { mountUi } from "../http/ui.ts";
 import type { Logger } from "../observability/logger.ts";
@@ -60,9 +61,11 @@ export const buildGatewayApp = (config: Config, parts: GatewayParts, opts: Gatew
     { total: config.query.maxTailStreams, perClient: config.query.maxTailStreamsPerClient },
     (scope) => metrics?.rateLimited.inc({ scope }),
   );
+  const rateLimit = createRateLimiter(config.query.rateLimit, metrics);
   return createGatewayApp({
     query,
     tails: { hub, slots },
+    ...(rateLimit ? { rateLimit } : {}),
     remoteAddress: requestAddress,
     health: async () => {
       const [store, c] = await Promise.all([reader.health(), cache.health()]);
