@@ -76,9 +76,11 @@ export const tailHandler = (opts: TailOptions) => async (c: Context) => {
           await stream.writeSSE({ event: "error", data: JSON.stringify({ error: "unavailable" }) });
           break;
         }
-        for (const f of batch.frames) await stream.writeSSE({ id: f.id, data: f.data });
-        if (batch.frames.length) lastWrite = Date.now();
-        else if (Date.now() - lastWrite >= heartbeatMs) {
+        if (batch.frames.length) {
+          // One write per batch: the frames' text is shared by every stream that gets them.
+          await stream.write(batch.frames.map((f) => f.text).join(""));
+          lastWrite = Date.now();
+        } else if (Date.now() - lastWrite >= heartbeatMs) {
           await stream.write(": keep-alive\n\n");
           lastWrite = Date.now();
         }

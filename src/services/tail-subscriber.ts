@@ -7,14 +7,13 @@ import { eventJson } from "../domain/page-shape.ts";
 /** One SSE frame, serialized once however many subscribers receive it. */
 export interface TailFrame {
   seq: number;
-  id: string;
-  data: string;
+  /** The frame as sent: `data:` (one line: JSON never holds a raw newline), then its cursor as `id:`. */
+  text: string;
 }
 
 export const frameOf = (e: StoredLogEvent): TailFrame => ({
   seq: e.seq,
-  id: encodeCursor({ ts: e.timestamp, id: e.id, seq: e.seq }),
-  data: JSON.stringify(eventJson(e)),
+  text: `data: ${JSON.stringify(eventJson(e))}\nid: ${encodeCursor({ ts: e.timestamp, id: e.id, seq: e.seq })}\n\n`,
 });
 
 /** What the stream's writer gets from next(): frames to send, or why the stream ends. */
