@@ -25,6 +25,17 @@ const until = async (check: () => boolean | Promise<boolean>, ms: number, what: 
   throw new Error(`timed out waiting for ${what}`);
 };
 
+/** Posts one batch; a 503 (the bus is full while the store catches up) is retried after its Retry-After. */
+const post = async (producer: string, body: string): Promise<void> => {
+  for (let attempt = 0; ; attempt++) {
+    const r = await fetch(`${producer}/batch`, { method: "POST", body, headers: JSON_TYPE });
+    if (r.status === 200) return void (await r.body?.cancel());
+    const text = await r.text();
+    if (r.status !== 503 || attempt >= 30) throw new Error(`batch answered ${r.status}: ${text}`);
+    await Bun.sleep(1000 * Number(r.headers.get("retry-after") ?? 1));
+  }
+};
+
 /** Posts `batch` fresh events every 100 ms until stopped (fresh ids: the store would drop repeats). */
 const ingestLoop = (producer: string, batch: number, seed: number) => {
   let on = true;
@@ -32,8 +43,7 @@ const ingestLoop = (producer: string, batch: number, seed: number) => {
   const loop = (async () => {
     for (let i = 0; on; i++) {
       const body = JSON.stringify(generateArray({ count: batch, seed: seed + i }).map(inputOf));
-      const r = await fetch(`${producer}/batch`, { method: "POST", body, headers: JSON_TYPE });
-      if (r.status !== 200) throw new Error(`batch answered ${r.status}: ${await r.text()}`);
+      await post(producer, body);
       sent += batch;
       await Bun.sleep(100);
     }
@@ -102,8 +112,7 @@ export const tails = async (opts: BenchOptions) => {
     const pre = phase("tails: preload", preload, "events");
     for (let i = 0; i < preload / 1000; i++) {
       const body = JSON.stringify(generateArray({ count: 1000, seed: 1 + i }).map(inputOf));
-      const r = await fetch(`${pr}/batch`, { method: "POST", body, headers: JSON_TYPE });
-      if (r.status !== 200) throw new Error(`preload batch answered ${r.status}: ${await r.text()}`);
+      await post(pr, body);
       pre.tick(1000);
     }
     const first = async () => (await fetch(`${gw}/logs?size=1`).then((r) => r.json())) as Listing;
