@@ -160,6 +160,9 @@ export const tails = async (opts: BenchOptions) => {
       await measure("open", r);
       res.params.framesDelivered = open.reduce((s, t) => s + t.frames(), 0);
       res.params.tailsWithFrames = open.filter((t) => t.frames() > 0).length;
+      const resumed = open.filter((_, i) => i % 10 === 0);
+      res.params.resumedTails = resumed.length;
+      res.params.resumedWithFrames = resumed.filter((t) => t.frames() > 0).length;
       for (const t of open) t.close();
       await until(async () => (await gauge(metricsUrl, "tail_clients")) === 0, 30_000, "the tails to close");
       p.done();
