@@ -11,8 +11,9 @@ import { ingest } from "./scenarios/ingest.ts";
 import { legacy } from "./scenarios/legacy.ts";
 import { query } from "./scenarios/query.ts";
 import { sink } from "./scenarios/sink.ts";
+import { tails } from "./scenarios/tails.ts";
 
-export const SCENARIOS: Record<string, Scenario> = { ingest, sink, e2e, query, embedded, legacy };
+export const SCENARIOS: Record<string, Scenario> = { ingest, sink, e2e, query, embedded, legacy, tails };
 
 const USAGE = `usage: bun bench/run.ts <${Object.keys(SCENARIOS).join("|")}|all> [--tiny] [--scale x] [--rounds n] [--out dir]`;
 

@@ -13,6 +13,8 @@ export interface PostgresConfig {
   ssl: "disable" | "require" | "verify-full";
   sslCa: string | undefined;
   poolSize: number;
+  /** Statement timeout of the read pool (the gateway's queries). */
+  queryTimeoutMs: number;
 }
 
 export interface KafkaConfig {
@@ -42,6 +44,12 @@ export interface RedisConfig {
   tls: boolean;
 }
 
+export interface RateLimitConfig {
+  rps: number;
+  burst: number;
+  globalRps: number;
+}
+
 export interface Config {
   role: Role;
   /** HOST, or its default for the keys configured (exposure.ts). */
@@ -65,9 +73,18 @@ export interface Config {
     asyncMaxPending: number;
     /** Events accepted and not yet confirmed by the bus, past which ingest answers 503 (backpressure). */
     maxPendingEvents: number;
-    rateLimit: { rps: number; burst: number; globalRps: number };
+    rateLimit: RateLimitConfig;
   };
-  query: { apiKeys: string[]; cacheTtlMs: number; liveTtlMs: number; corsOrigins: string[] };
+  query: {
+    apiKeys: string[];
+    cacheTtlMs: number;
+    liveTtlMs: number;
+    corsOrigins: string[];
+    /** The same RATE_LIMIT_* settings as ingest, with buckets of the gateway's own. */
+    rateLimit: RateLimitConfig;
+    maxTailStreams: number;
+    maxTailStreamsPerClient: number;
+  };
   consumer: { batchSize: number; batchBytes: number; retentionDays: number };
 }
 
@@ -121,6 +138,7 @@ export const loadConfig = (env: Record<string, string | undefined>, roleOverride
         ssl: e.POSTGRES_SSL,
         sslCa: e.POSTGRES_SSL_CA,
         poolSize: e.POSTGRES_POOL_SIZE,
+        queryTimeoutMs: e.QUERY_TIMEOUT_MS,
       }
     : undefined;
   const kafka: KafkaConfig | undefined = e.KAFKA_BOOTSTRAP_SERVERS.length
@@ -157,6 +175,11 @@ export const loadConfig = (env: Record<string, string | undefined>, roleOverride
         }
       : undefined;
 
+  const rateLimit: RateLimitConfig = {
+    rps: e.RATE_LIMIT_RPS,
+    burst: e.RATE_LIMIT_BURST || e.RATE_LIMIT_RPS * 2,
+    globalRps: e.RATE_LIMIT_GLOBAL_RPS,
+  };
   return deepFreeze({
     role: e.ROLE,
     host: bindHost(e.HOST, open),
@@ -177,17 +200,16 @@ export const loadConfig = (env: Record<string, string | undefined>, roleOverride
       asyncAttempts: e.ASYNC_PUBLISH_ATTEMPTS,
       asyncMaxPending: e.ASYNC_MAX_PENDING,
       maxPendingEvents: e.PRODUCER_MAX_PENDING_EVENTS,
-      rateLimit: {
-        rps: e.RATE_LIMIT_RPS,
-        burst: e.RATE_LIMIT_BURST || e.RATE_LIMIT_RPS * 2,
-        globalRps: e.RATE_LIMIT_GLOBAL_RPS,
-      },
+      rateLimit,
     },
     query: {
       apiKeys: e.QUERY_API_KEYS,
       cacheTtlMs: e.CACHE_TTL_MS,
       liveTtlMs: e.CACHE_LIVE_TTL_MS,
       corsOrigins: e.CORS_ORIGINS,
+      rateLimit,
+      maxTailStreams: e.MAX_TAIL_STREAMS,
+      maxTailStreamsPerClient: e.MAX_TAIL_STREAMS_PER_CLIENT,
     },
     consumer: {
       batchSize: e.CONSUMER_BATCH_SIZE,

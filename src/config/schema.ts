@@ -152,6 +152,9 @@ export const EnvSchema = z.object({
   RETENTION_DAYS: count(0, 0, 36_500),
   CACHE_TTL_MS: count(300_000, 0, 86_400_000),
   CACHE_LIVE_TTL_MS: count(2000, 0, 2000),
+  MAX_TAIL_STREAMS: count(1000, 1, 1_000_000),
+  MAX_TAIL_STREAMS_PER_CLIENT: count(20, 1, 1_000_000),
+  QUERY_TIMEOUT_MS: count(10_000, 100, 3_600_000),
 });
 
 export type Env = z.infer<typeof EnvSchema>;

@@ -85,7 +85,11 @@ export const VARIABLES: readonly Variable[] = [
     default: "*",
     help: "browser origins allowed to call the query API, comma-separated; * = any",
   },
-  { name: "RATE_LIMIT_RPS", default: "0", help: "requests/s per client (API key, else address); 0 = off" },
+  {
+    name: "RATE_LIMIT_RPS",
+    default: "0",
+    help: "requests/s per client (API key, else address) on the producer and on the gateway; 0 = off",
+  },
   { name: "RATE_LIMIT_BURST", default: "0", help: "burst per client; 0 = 2 x RATE_LIMIT_RPS" },
   { name: "RATE_LIMIT_GLOBAL_RPS", default: "0", help: "requests/s over all clients; 0 = off" },
   { name: "MAX_BODY_BYTES", default: "10485760", help: "largest request body (after gzip decompression)" },
@@ -127,5 +131,16 @@ export const VARIABLES: readonly Variable[] = [
     name: "CACHE_LIVE_TTL_MS",
     default: "2000",
     help: "cache lifetime of a query window touching the live edge",
+  },
+  { name: "MAX_TAIL_STREAMS", default: "1000", help: "live tails open at once on one gateway; beyond = 429" },
+  {
+    name: "MAX_TAIL_STREAMS_PER_CLIENT",
+    default: "20",
+    help: "live tails one client (API key, else address) may hold open; beyond = 429",
+  },
+  {
+    name: "QUERY_TIMEOUT_MS",
+    default: "10000",
+    help: "statement timeout of the gateway's PostgreSQL reads; past it the query gets 503",
   },
 ];

@@ -10,6 +10,7 @@ export type ErrorCode =
   | "not_found"
   | "unavailable"
   | "overloaded"
+  | "query_timeout"
   | "internal";
 
 export interface FieldIssue {

@@ -15,6 +15,7 @@ const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   not_found: 404,
   unavailable: 503,
   overloaded: 503,
+  query_timeout: 503,
   internal: 500,
 };
 

@@ -5,31 +5,38 @@ import type { Params } from "../domain/query-params.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import type { Health } from "../ports/log-bus.ts";
-import type { LogReader } from "../ports/log-store.ts";
 import type { QueryService } from "../services/query.ts";
+import type { TailHub } from "../services/tail-hub.ts";
 import { createCors } from "./cors.ts";
 import { notFound, onError } from "./errors.ts";
 import { type MetricsExposure, mountMetrics } from "./metrics-route.ts";
 import {
   apiKeyAuth,
+  clientOf,
   countRequests,
   keyAccepted,
   requestId,
   requestIdOf,
   statusCounter,
 } from "./middleware.ts";
+import { type RateLimiter, rateLimitGuard } from "./rate-limit.ts";
 import { tailHandler } from "./tail.ts";
+import type { TailSlots } from "./tail-slots.ts";
 
 export interface GatewayAppDeps {
   query: QueryService;
-  reader: LogReader;
+  /** The shared pollers of the live tails and the bound on open streams. */
+  tails: { hub: TailHub; slots: TailSlots };
+  /** RATE_LIMIT_*: applied to every query route and to the hot path, keyed like the producer's. */
+  rateLimit?: RateLimiter;
+  /** The peer address of a request (the client of a request without an API key). */
+  remoteAddress?: (request: Request, env: unknown) => string;
   health: () => Promise<{ ok: boolean; components: Record<string, Health> }>;
   apiKeys: readonly string[];
   logger: Logger;
   metrics?: Metrics;
   /** With requireKey, the metrics routes take the same API keys as the queries. */
   metricsExposure: Omit<MetricsExposure, "metrics" | "guard"> & { requireKey?: boolean };
-  tailPollMs?: number;
   /** Aborted at shutdown: ends the live tails. */
   closing?: AbortSignal;
   /** CORS_ORIGINS: `*` (any), a list of origins, or empty (no cross-origin browser callers). */
@@ -109,13 +116,17 @@ export const createGatewayApp = (deps: GatewayAppDeps): Hono => {
   };
   app.get(`${BASE}/health`, health);
   app.get("/gateway/actuator/health", health);
-  // The gateway has no rate limits: the client's address is never looked up.
-  const auth = apiKeyAuth(deps.apiKeys);
+  const address = deps.remoteAddress ?? (() => "local");
+  // The client (key, else address) keys the rate limit and the tail slots; health and metrics need neither.
+  const auth = apiKeyAuth(deps.apiKeys, (c) => address(c.req.raw, c.env));
+  const limiter = deps.rateLimit;
+  const limit: MiddlewareHandler = limiter ? rateLimitGuard(limiter) : (_c, next) => next();
+  const metricsAuth = apiKeyAuth(deps.apiKeys);
   const { requireKey, ...exposure } = deps.metricsExposure;
   mountMetrics(app, ["/gateway/actuator/prometheus", "/metrics"], {
     ...exposure,
     metrics: deps.metrics,
-    ...(requireKey ? { guard: auth } : {}),
+    ...(requireKey ? { guard: metricsAuth } : {}),
   });
 
   // Label children bound once: no request does label hashing.
@@ -140,33 +151,36 @@ export const createGatewayApp = (deps: GatewayAppDeps): Hono => {
   app.get(
     `${BASE}/logs`,
     auth,
+    limit,
     answer("logs", (c) => deps.query.logs(() => paramsOf(c), rawQuery(c.req.url))),
   );
   app.get(
     `${BASE}/logs/:id`,
     auth,
+    limit,
     answer("by_id", (c) => deps.query.byId(c.req.param("id") ?? "")),
   );
   app.get(
     `${BASE}/search`,
     auth,
+    limit,
     answer("search", (c) => deps.query.search(() => paramsOf(c), rawQuery(c.req.url))),
   );
   app.get(
     `${BASE}/stats`,
     auth,
+    limit,
     answer("stats", (c) => deps.query.stats(paramsOf(c))),
   );
   app.get(
     `${BASE}/tail`,
     auth,
+    limit,
     tailHandler({
-      reader: deps.reader,
-      watermark: () => deps.query.watermark(),
+      ...deps.tails,
       params: paramsOf,
       logger: deps.logger,
       ...(deps.metrics ? { metrics: deps.metrics } : {}),
-      ...(deps.tailPollMs ? { pollMs: deps.tailPollMs } : {}),
       ...(deps.closing ? { closing: deps.closing } : {}),
     }),
   );
@@ -174,11 +188,13 @@ export const createGatewayApp = (deps: GatewayAppDeps): Hono => {
 
   /**
    * A repeated listing whose answer this process holds is served before routing: the same bytes, headers
-   * (CORS from the same cors.headers()), key check and metrics as the route above, without its middleware chain. Anything else (a miss, a
-   * stale watermark, a refused key, another path or method) goes through the app as before.
+   * (CORS from the same cors.headers()), key check, rate limit and metrics as the route above, without its
+   * middleware chain. Anything else (a miss, a stale watermark, a refused key, a client out of tokens,
+   * another path or method) goes through the app as before: the route's own guards then answer the refusal
+   * (401, 429) in the one place that does.
    */
   const hotMetrics = { logs: counted("logs"), search: counted("search") };
-  const hot = (request: Request): Response | undefined => {
+  const hot = (request: Request, env: unknown): Response | undefined => {
     if (request.method !== "GET") return undefined;
     const url = request.url;
     const endpoint = HOT.get(rawPath(url));
@@ -186,8 +202,13 @@ export const createGatewayApp = (deps: GatewayAppDeps): Hono => {
     const started = performance.now();
     const headers = request.headers;
     if (!keyAccepted(headers, deps.apiKeys)) return undefined;
+    // Out of tokens: the route asks again, counts the refusal and answers 429. A token is spent only once
+    // the answer is at hand, so a request passed on to the route never pays twice.
+    const client = limiter ? clientOf(headers, deps.apiKeys, () => address(request, env)) : "";
+    if (limiter && !limiter.allows(client)) return undefined;
     const body = deps.query.hot(endpoint, rawQuery(url));
     if (body === undefined) return undefined;
+    limiter?.take(client);
     const m = hotMetrics[endpoint];
     m.count?.inc();
     countStatus(200);
@@ -202,6 +223,6 @@ export const createGatewayApp = (deps: GatewayAppDeps): Hono => {
     return response;
   };
   const routed = app.fetch;
-  app.fetch = (request, ...rest) => hot(request) ?? routed(request, ...rest);
+  app.fetch = (request, env, ...rest) => hot(request, env) ?? routed(request, env, ...rest);
   return app;
 };

@@ -69,6 +69,15 @@ export const keyAccepted = (headers: Headers, keys: readonly string[]): boolean 
 };
 
 /**
+ * The client a request counts as, as apiKeyAuth sets it: its key when keys are configured, else its address
+ * (asked only then). For a request whose key keyAccepted already checked.
+ */
+export const clientOf = (headers: Headers, keys: readonly string[], address: () => string): string => {
+  const given = keys.length > 0 ? keyOf(headers.get("authorization"), headers.get("x-api-key")) : undefined;
+  return given ? `key:${given}` : `ip:${address()}`;
+};
+
+/**
  * Enforces the key and sets c.var.client to it (when keys are configured) or else to the remote address,
  * when a remote function is given (what the rate limits need; looking the address up costs every request).
  */

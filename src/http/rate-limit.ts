@@ -1,4 +1,4 @@
-// Rate limiting per client and overall with token buckets: 429 + Retry-After, decided before the bus is touched.
+// Rate limiting per client and overall with token buckets: 429 + Retry-After, decided before any work is done.
 
 import type { MiddlewareHandler } from "hono";
 import { DomainError } from "../domain/errors.ts";
@@ -64,12 +64,19 @@ interface Scope {
   keyOf: (client: string) => string;
 }
 
-/** One guard for both scopes: a request spends a token only when every scope has one. */
-export const createRateLimitGuards = (
+export interface RateLimiter {
+  /** Spends a token of `client` in every scope when each has one, else answers the refusal and spends nothing. */
+  take(client: string): DomainError | undefined;
+  /** Whether take() would succeed now; spends and counts nothing. */
+  allows(client: string): boolean;
+}
+
+/** Both scopes behind one check; undefined when no limit is configured. */
+export const createRateLimiter = (
   s: RateLimitSettings,
   metrics?: Metrics,
   now: () => number = Date.now,
-): MiddlewareHandler[] => {
+): RateLimiter | undefined => {
   const scopes: Scope[] = [];
   if (s.rps > 0)
     scopes.push({ name: "client", bucket: createTokenBucket(s.rps, s.burst || s.rps * 2), keyOf: (c) => c });
@@ -79,29 +86,46 @@ export const createRateLimitGuards = (
       bucket: createTokenBucket(s.globalRps, s.globalRps * 2),
       keyOf: () => "all",
     });
-  if (scopes.length === 0) return [];
-
-  const guard: MiddlewareHandler = async (c, next) => {
-    const client = c.get("client") ?? "unknown";
-    const t = now();
-    for (const scope of scopes) {
-      const wait = scope.bucket.waitMs(scope.keyOf(client), t);
-      if (wait > 0) {
-        metrics?.rateLimited.inc({ scope: scope.name });
-        return errorResponse(
-          c,
-          new DomainError(
+  if (scopes.length === 0) return undefined;
+  return {
+    allows(client) {
+      const t = now();
+      return scopes.every((scope) => scope.bucket.waitMs(scope.keyOf(client), t) === 0);
+    },
+    take(client) {
+      const t = now();
+      for (const scope of scopes) {
+        const wait = scope.bucket.waitMs(scope.keyOf(client), t);
+        if (wait > 0) {
+          metrics?.rateLimited.inc({ scope: scope.name });
+          return new DomainError(
             "rate_limited",
             `rate limit exceeded (${scope.name}); retry after the indicated delay`,
-            {
-              retryAfter: Math.max(1, Math.ceil(wait / 1000)),
-            },
-          ),
-        );
+            { retryAfter: Math.max(1, Math.ceil(wait / 1000)) },
+          );
+        }
       }
-    }
-    for (const scope of scopes) scope.bucket.take(scope.keyOf(client), t);
+      for (const scope of scopes) scope.bucket.take(scope.keyOf(client), t);
+      return undefined;
+    },
+  };
+};
+
+/** The limiter as route middleware, after authentication (which sets c.var.client). */
+export const rateLimitGuard =
+  (limiter: RateLimiter): MiddlewareHandler =>
+  async (c, next) => {
+    const refused = limiter.take(c.get("client") ?? "unknown");
+    if (refused) return errorResponse(c, refused);
     await next();
   };
-  return [guard];
+
+/** One guard for both scopes: a request spends a token only when every scope has one. */
+export const createRateLimitGuards = (
+  s: RateLimitSettings,
+  metrics?: Metrics,
+  now: () => number = Date.now,
+): MiddlewareHandler[] => {
+  const limiter = createRateLimiter(s, metrics, now);
+  return limiter ? [rateLimitGuard(limiter)] : [];
 };

@@ -143,6 +143,11 @@ export const createMetrics = (registry: Registry = new Registry(), opts: { defau
       registers: r,
     }),
     tailClients: new Gauge({ name: "tail_clients", help: "Open live-tail streams", registers: r }),
+    tailPollers: new Gauge({
+      name: "tail_pollers",
+      help: "Distinct live-tail filters being polled (one store read per interval each)",
+      registers: r,
+    }),
     // every role
     httpRequests: new Counter({
       name: "http_requests_total",

@@ -2,12 +2,16 @@
 
 import type { Config } from "../config/load.ts";
 import { createGatewayApp } from "../http/gateway-app.ts";
+import { createRateLimiter } from "../http/rate-limit.ts";
+import { createTailSlots } from "../http/tail-slots.ts";
 import { mountUi } from "../http/ui.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import type { LogReader } from "../ports/log-store.ts";
 import type { QueryCache } from "../ports/query-cache.ts";
 import { createQueryService } from "../services/query.ts";
+import { createTailHub } from "../services/tail-hub.ts";
+import { requestAddress } from "./remote.ts";
 import { type Served, serve } from "./serve.ts";
 
 export interface GatewayParts {
@@ -21,6 +25,8 @@ export interface GatewayOptions {
   /** How long the store's watermark is reused (default 250 ms). */
   watermarkReuseMs?: number;
   tailPollMs?: number;
+  /** Pause between two pages of a live tail that is catching up (default 50 ms). */
+  tailPauseMs?: number;
   /** Aborted at shutdown: ends the live tails. */
   closing?: AbortSignal;
 }
@@ -43,9 +49,24 @@ export const buildGatewayApp = (config: Config, parts: GatewayParts, opts: Gatew
       storeError: (error) => logger.error("log store read failed", { error }),
     },
   });
+  const hub = createTailHub({
+    reader,
+    watermark: () => query.watermark(),
+    ...(opts.tailPollMs ? { pollMs: opts.tailPollMs } : {}),
+    ...(opts.tailPauseMs !== undefined ? { pauseMs: opts.tailPauseMs } : {}),
+    onPollers: (n) => metrics?.tailPollers.set(n),
+  });
+  opts.closing?.addEventListener("abort", () => hub.close(), { once: true });
+  const slots = createTailSlots(
+    { total: config.query.maxTailStreams, perClient: config.query.maxTailStreamsPerClient },
+    (scope) => metrics?.rateLimited.inc({ scope }),
+  );
+  const rateLimit = createRateLimiter(config.query.rateLimit, metrics);
   return createGatewayApp({
     query,
-    reader,
+    tails: { hub, slots },
+    ...(rateLimit ? { rateLimit } : {}),
+    remoteAddress: requestAddress,
     health: async () => {
       const [store, c] = await Promise.all([reader.health(), cache.health()]);
       // The cache is optional: when it is down the gateway still answers from the store.
@@ -56,7 +77,6 @@ export const buildGatewayApp = (config: Config, parts: GatewayParts, opts: Gatew
     logger,
     ...(metrics ? { metrics } : {}),
     metricsExposure: { enabled: config.metrics.enabled, requireKey: config.metrics.requireKey },
-    ...(opts.tailPollMs ? { tailPollMs: opts.tailPollMs } : {}),
     ...(opts.closing ? { closing: opts.closing } : {}),
     extend: mountUi,
   });

@@ -206,6 +206,9 @@ export const createQueryService = (deps: QueryDeps) => {
       }
       const w = watermark();
       const seq = snapshotAt(m, typeof w === "number" ? w : await w);
+      // A relative window's end is read again after the watermark: every event at or below the snapshot
+      // arrived before that instant, so none lies past the end of this page and inside a later page's window.
+      if (q?.relative) q = parse(typeof input === "function" ? input() : input, now());
       const entry = m;
       return cached(
         m.fullKey,

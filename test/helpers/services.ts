@@ -20,5 +20,6 @@ export const testPostgresConfig = (poolSize = 4): PostgresConfig => ({
   password: undefined,
   ssl: "disable",
   sslCa: undefined,
+  queryTimeoutMs: 10_000,
   poolSize,
 });

@@ -32,6 +32,8 @@ export interface PoolOptions {
   schema: string;
   max: number;
   applicationName: string;
+  /** Server-side bound on every statement of this pool (PostgreSQL cancels it with 57014). */
+  statementTimeoutMs?: number;
 }
 
 export const openPool = (url: string, cfg: PostgresConfig, o: PoolOptions): Sql => {
@@ -52,6 +54,7 @@ export const openPool = (url: string, cfg: PostgresConfig, o: PoolOptions): Sql 
       // Reads are small and bounded, writes are COPY and DML (never parallel): starting workers only costs.
       // With them, stats over a day of rollups took twice as long on 2 cores.
       max_parallel_workers_per_gather: "0",
+      ...(o.statementTimeoutMs ? { statement_timeout: o.statementTimeoutMs } : {}),
     },
   });
 };

@@ -1,7 +1,7 @@
-// Sorting PostgreSQL failures: data the database refuses (UnstorableError) versus trouble worth a retry.
+// Sorting PostgreSQL failures: refused data (UnstorableError), reads past their timeout, trouble worth a retry.
 
 import postgres from "postgres";
-import { UnstorableError } from "../../../domain/errors.ts";
+import { DomainError, UnstorableError } from "../../../domain/errors.ts";
 
 /** SQLSTATE of a server-reported error, undefined for connection-level failures. */
 export const sqlState = (error: unknown): string | undefined =>
@@ -21,3 +21,22 @@ export const classify = (error: unknown): unknown => {
   if (isDataRefusal(state)) return new UnstorableError(`${(error as Error).message} (SQLSTATE ${state})`);
   return error;
 };
+
+/** SQLSTATE query_canceled: the statement timeout ended the statement (or an operator cancelled it). */
+const QUERY_CANCELED = "57014";
+
+/**
+ * Maps a read cancelled by the read pool's statement timeout to the query_timeout error (503 with
+ * Retry-After): the client learns its query ran too long, not that the gateway broke.
+ */
+export const readTimeout =
+  (timeoutMs: number) =>
+  <T>(read: Promise<T>): Promise<T> =>
+    read.catch((error: unknown) => {
+      if (sqlState(error) !== QUERY_CANCELED) throw error;
+      throw new DomainError(
+        "query_timeout",
+        `the query ran longer than ${timeoutMs} ms (QUERY_TIMEOUT_MS) and was cancelled; narrow it or retry later`,
+        { retryAfter: 5 },
+      );
+    });

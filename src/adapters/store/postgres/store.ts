@@ -6,6 +6,7 @@ import { type Logger, silentLogger } from "../../../observability/logger.ts";
 import type { Health } from "../../../ports/log-bus.ts";
 import type { LogReader, LogWriter } from "../../../ports/log-store.ts";
 import { checkSchema, openPool, type Sql } from "./connect.ts";
+import { readTimeout } from "./errors.ts";
 import { migrate } from "./migrate.ts";
 import { createPartitions, DEFAULT_PARTITION_POLICY, type PartitionPolicy } from "./partitions.ts";
 import { createReader } from "./reader.ts";
@@ -51,10 +52,13 @@ export const createPostgresStore = (cfg: PostgresConfig, opts: PostgresStoreOpti
   const healthTimeoutMs = opts.healthTimeoutMs ?? 2_000;
   const name = opts.applicationName ?? "logproc";
   const sql = openPool(cfg.url, cfg, { schema, max: cfg.poolSize, applicationName: name });
-  const readSql =
-    cfg.readUrl === cfg.url
-      ? sql
-      : openPool(cfg.readUrl, cfg, { schema, max: cfg.poolSize, applicationName: name });
+  // Reads have a pool of their own, whatever the URL: its statement timeout must not cut migrations short.
+  const readSql = openPool(cfg.readUrl, cfg, {
+    schema,
+    max: cfg.poolSize,
+    applicationName: `${name}-reader`,
+    statementTimeoutMs: cfg.queryTimeoutMs,
+  });
   // Writes own two connections (the batch being written and the next one, staged): a COPY that does not
   // settle in time is ended by ending this pool.
   let writeSql: Sql | undefined;
@@ -117,6 +121,9 @@ export const createPostgresStore = (cfg: PostgresConfig, opts: PostgresStoreOpti
     dropPartitionsOlderThan: (days) => partitions.dropOlderThan(days),
   };
 
+  const search = createSearch(readSql, page, { ...DEFAULT_SEARCH_TUNING, ...opts.search });
+  const stats = createStats(readSql);
+  const bounded = readTimeout(cfg.queryTimeoutMs);
   const reader: LogReader = {
     start: async () => {
       readerUp = true;
@@ -125,12 +132,12 @@ export const createPostgresStore = (cfg: PostgresConfig, opts: PostgresStoreOpti
       readerUp = false;
       await endPools();
     },
-    page,
-    search: createSearch(readSql, page, { ...DEFAULT_SEARCH_TUNING, ...opts.search }),
-    stats: createStats(readSql),
-    findById: (id) => r.findById(id),
-    tail: (q) => r.tail(q),
-    watermark: () => r.watermark(),
+    page: (q) => bounded(page(q)),
+    search: (q) => bounded(search(q)),
+    stats: (q) => bounded(stats(q)),
+    findById: (id) => bounded(r.findById(id)),
+    tail: (q) => bounded(r.tail(q)),
+    watermark: () => bounded(r.watermark()),
     health: () => ping(readSql, healthTimeoutMs),
   };
 
