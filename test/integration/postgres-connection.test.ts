@@ -55,9 +55,9 @@ describe("postgres connections", () => {
         nextOffsets: new Map(),
       });
       expect((await replica.reader.findById("r1"))?.message).toBe("via replica");
-      // The answer came over the replica store's own pool, opened on the read URL.
+      // The answer came over the replica store's own read pool, opened on the read URL.
       const [row] = await primary.sql<{ n: string }[]>`
-        select count(*) as n from pg_stat_activity where application_name = ${`${schema}_r`}`;
+        select count(*) as n from pg_stat_activity where application_name = ${`${schema}_r-reader`}`;
       expect(Number(row?.n)).toBeGreaterThan(0);
     } finally {
       await replica.reader.stop();
