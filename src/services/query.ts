@@ -8,22 +8,17 @@
 // hold yet. Answers whose window ends at "now" also expire after liveTtlMs, as the window itself moves.
 
 import { DomainError } from "../domain/errors.ts";
-import { bucketFor, eventJson, pageJson, statsJson } from "../domain/page-shape.ts";
-import type { LogPage } from "../domain/query.ts";
-import {
-  type Params,
-  type ParsedLogQuery,
-  parseLogQuery,
-  parseSearchQuery,
-  parseStatsParams,
-} from "../domain/query-params.ts";
+import { bucketFor, eventJson, statsJson } from "../domain/page-shape.ts";
+import { type Params, parseLogQuery, parseSearchQuery, parseStatsParams } from "../domain/query-params.ts";
 import { codePointLength, unstorableReason } from "../domain/text.ts";
-import { MAX_TIME_MS } from "../domain/time.ts";
 import type { LogReader } from "../ports/log-store.ts";
 import type { QueryCache } from "../ports/query-cache.ts";
+import { type CacheResult, createCacheAside } from "./cache-aside.ts";
+import { createListings, type ParamsInput } from "./listing.ts";
 import { createWatermark } from "./watermark.ts";
 
-export type CacheResult = "hit" | "miss" | "bypass";
+export type { CacheResult } from "./cache-aside.ts";
+export type { ParamsInput } from "./listing.ts";
 
 export interface QueryObserver {
   /** Exactly one per cached lookup. */
@@ -45,31 +40,11 @@ export interface QueryDeps {
   now?: () => number;
 }
 
-export type ParamsInput = Params | (() => Params);
-
-/** Memoized parses are dropped wholesale past this many distinct query strings. */
-const MEMO_LIMIT = 10_000;
-/** Longer query strings (long source lists) are parsed every time: they are not what runs hot. */
-const MEMO_MAX_RAW = 1024;
-const memoKeyOf = (endpoint: string, raw: string | undefined): string | undefined =>
-  raw === undefined || raw.length > MEMO_MAX_RAW ? undefined : `${endpoint}?${raw}`;
-
-interface Memo {
-  key: string;
-  cursorSeq: number | undefined;
-  relative: boolean;
-  end: number;
-  /** The snapshot fullKey was last built for. */
-  seq: number;
-  fullKey: string;
-}
-
+/** The query service: the watermark, cache-aside reads (cache-aside.ts) and listings (listing.ts) composed. */
 export const createQueryService = (deps: QueryDeps) => {
   const now = deps.now ?? Date.now;
   const observer = deps.observer;
-  const inflight = new Map<string, Promise<string>>();
-  const lookups = new Map<string, Promise<string | undefined>>();
-  const memo = new Map<string, Memo>();
+  const counted = observer ? (result: CacheResult) => observer.cache(result) : undefined;
 
   const unavailable = (error: unknown): DomainError => {
     if (error instanceof DomainError) return error;
@@ -83,168 +58,26 @@ export const createQueryService = (deps: QueryDeps) => {
     now,
     failed: unavailable,
   });
-  const watermark = mark.current;
-
-  /** Concurrent lookups of one key share one cache read (a burst of requests after an entry expires). */
-  const lookup = (fullKey: string): Promise<string | undefined> => {
-    const pending = lookups.get(fullKey);
-    if (pending) return pending;
-    const read = deps.cache.get(fullKey);
-    lookups.set(fullKey, read);
-    const settled = () => {
-      if (lookups.get(fullKey) === read) lookups.delete(fullKey);
-    };
-    read.then(settled, settled);
-    return read;
-  };
-
-  /** Serves from the cache when it can; any cache failure is a bypass, never an error. */
-  const cached = async (
-    fullKey: string,
-    ttlMs: () => number,
-    compute: () => Promise<unknown>,
-  ): Promise<string> => {
-    let result: CacheResult = "miss";
-    try {
-      const hit = await lookup(fullKey);
-      if (hit !== undefined) {
-        observer?.cache("hit");
-        return hit;
-      }
-    } catch {
-      result = "bypass";
-    }
-    observer?.cache(result);
-    // Concurrent misses on one key share one store read.
-    const pending = inflight.get(fullKey);
-    if (pending) return pending;
-    const body = compute().then(
-      (value) => {
-        inflight.delete(fullKey);
-        const text = JSON.stringify(value);
-        const ttl = ttlMs();
-        if (ttl > 0) deps.cache.set(fullKey, text, ttl).catch(() => {});
-        return text;
-      },
-      (error: unknown) => {
-        inflight.delete(fullKey);
-        throw unavailable(error);
-      },
-    );
-    inflight.set(fullKey, body);
-    return body;
-  };
-
-  const ttlFor = (q: { end: number; relative: boolean }): number =>
-    q.relative || q.end >= now() - deps.liveTtlMs ? deps.liveTtlMs : deps.cacheTtlMs;
-
-  // A listing's snapshot: the current watermark, or the one its cursor was issued at (never beyond now's).
-  const snapshotOf = (cursorSeq: number | undefined, w: number): number =>
-    cursorSeq === undefined ? w : Math.min(cursorSeq, w);
-
-  /** Sets m's snapshot for watermark w; its full key changes only with the snapshot, not per request. */
-  const snapshotAt = (m: Memo, w: number): number => {
-    const seq = snapshotOf(m.cursorSeq, w);
-    if (m.seq !== seq) {
-      m.seq = seq;
-      m.fullKey = `q:${seq}:${m.key}`;
-    }
-    return seq;
-  };
-
-  /**
-   * What a store reads for a listing at snapshot `seq`. A cursor past the last supported instant (the start
-   * cursor: "before every event") bounds nothing but the snapshot, so the store gets no position at all:
-   * a store must never be handed a time it cannot represent (PostgreSQL has no year 10000).
-   */
-  const positioned = <Q extends ParsedLogQuery>(q: Q, seq: number): Q =>
-    q.cursor && q.cursor.ts > MAX_TIME_MS
-      ? { ...q, cursor: undefined, page: 0, maxSeq: seq }
-      : { ...q, maxSeq: seq };
-
-  const listingKey = (endpoint: string, q: ParsedLogQuery, extra: unknown): string =>
-    JSON.stringify([
-      endpoint,
-      q.window,
-      q.levels,
-      q.sources,
-      q.page,
-      q.size,
-      q.cursor ? [q.cursor.ts, q.cursor.id] : null,
-      extra,
-    ]);
-
-  /**
-   * A listing endpoint. The parse of a query string is memoized (successful ones only): what a query
-   * string means as a key never depends on the clock, so a hot repeated query skips parsing on a hit.
-   */
-  const listing =
-    <Q extends ParsedLogQuery>(
-      endpoint: string,
-      parse: (params: Params, at: number) => Q,
-      keyExtra: (q: Q) => unknown,
-      read: (q: Q) => Promise<LogPage>,
-    ) =>
-    async (input: ParamsInput, raw: string | undefined): Promise<string> => {
-      const memoKey = memoKeyOf(endpoint, raw);
-      let m = memoKey === undefined ? undefined : memo.get(memoKey);
-      let q: Q | undefined;
-      if (!m) {
-        q = parse(typeof input === "function" ? input() : input, now());
-        m = {
-          key: listingKey(endpoint, q, keyExtra(q)),
-          cursorSeq: q.cursor?.seq,
-          relative: q.relative,
-          end: q.end,
-          seq: -1,
-          fullKey: "",
-        };
-        if (memoKey !== undefined) {
-          if (memo.size >= MEMO_LIMIT) memo.clear();
-          memo.set(memoKey, m);
-        }
-      }
-      const w = watermark();
-      const seq = snapshotAt(m, typeof w === "number" ? w : await w);
-      // A relative window's end is read again after the watermark: every event at or below the snapshot
-      // arrived before that instant, so none lies past the end of this page and inside a later page's window.
-      if (q?.relative) q = parse(typeof input === "function" ? input() : input, now());
-      const entry = m;
-      return cached(
-        m.fullKey,
-        () => ttlFor(entry),
-        async () => {
-          const at = q ?? parse(typeof input === "function" ? input() : input, now());
-          return pageJson(at, await read(positioned(at, seq)), seq);
-        },
-      );
-    };
-
-  /**
-   * The hot path of a listing: its answer's bytes when everything needed is at hand without waiting (the
-   * query string's parse is memoized, the watermark is fresh, this process holds the answer under the
-   * current key). Anything else is undefined, and the request takes the full path, which decides the same
-   * key by the same rules; a hit here counts as a cache hit as it would there.
-   */
-  const hot = (endpoint: string, raw: string): Blob | undefined => {
-    const memoKey = memoKeyOf(endpoint, raw);
-    const m = memoKey === undefined ? undefined : memo.get(memoKey);
-    if (!m) return undefined;
-    const w = mark.atOnce();
-    if (w === undefined) return undefined;
-    snapshotAt(m, w);
-    const bytes = deps.cache.peek(m.fullKey);
-    if (bytes !== undefined) observer?.cache("hit");
-    return bytes;
-  };
-
-  const logs = listing(
+  const cached = createCacheAside({
+    cache: deps.cache,
+    failed: unavailable,
+    ...(counted ? { counted } : {}),
+  });
+  const listings = createListings({
+    cache: deps.cache,
+    cached,
+    mark,
+    now,
+    ttlFor: (q) => (q.relative || q.end >= now() - deps.liveTtlMs ? deps.liveTtlMs : deps.cacheTtlMs),
+    ...(counted ? { counted } : {}),
+  });
+  const logs = listings.listing(
     "logs",
     parseLogQuery,
     () => null,
     (q) => deps.reader.page(q),
   );
-  const search = listing(
+  const search = listings.listing(
     "search",
     parseSearchQuery,
     (q) => q.terms,
@@ -252,7 +85,7 @@ export const createQueryService = (deps: QueryDeps) => {
   );
 
   return {
-    watermark: async (): Promise<number> => watermark(),
+    watermark: async (): Promise<number> => mark.current(),
 
     /**
      * `raw` is the request's query string as sent: when given, its parse is memoized, and `params` may be
@@ -263,11 +96,11 @@ export const createQueryService = (deps: QueryDeps) => {
     search: (params: ParamsInput, raw?: string): Promise<string> => search(params, raw),
 
     /** The bytes of a cached listing answer, at once, or undefined (then ask logs() or search()). */
-    hot: (endpoint: "logs" | "search", raw: string): Blob | undefined => hot(endpoint, raw),
+    hot: (endpoint: "logs" | "search", raw: string): Blob | undefined => listings.hot(endpoint, raw),
 
     async stats(params: Params): Promise<string> {
       const { start, end, hoursBack } = parseStatsParams(params, now());
-      const w = await watermark();
+      const w = await mark.current();
       const bucketMs = bucketFor(end - start);
       const since = Math.floor(start / 60_000) * 60_000;
       return cached(

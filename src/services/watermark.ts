@@ -45,3 +45,5 @@ export const createWatermark = ({ read, reuseMs, now, failed }: WatermarkOptions
 
   return { current, atOnce };
 };
+
+export type Watermark = ReturnType<typeof createWatermark>;
