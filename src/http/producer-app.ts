@@ -8,6 +8,7 @@ import type { Health } from "../ports/log-bus.ts";
 import type { Ingest } from "../services/ingest.ts";
 import { bodyKind, parseJsonBody, parseNdjson, readBodyText } from "./body.ts";
 import { notFound, onError } from "./errors.ts";
+import { mountLoki } from "./ingest/loki.ts";
 import { mountOtlp } from "./ingest/otlp.ts";
 import type { ShipperRouteDeps } from "./ingest/shipper-deps.ts";
 import { type MetricsExposure, mountMetrics } from "./metrics-route.ts";
@@ -111,6 +112,7 @@ export const createProducerApp = (deps: ProducerAppDeps): Hono => {
     onDropped: (protocol, n) => deps.metrics?.attributesDropped.inc({ protocol }, n),
   };
   mountOtlp(app, shippers);
+  mountLoki(app, shippers);
 
   return app;
 };
