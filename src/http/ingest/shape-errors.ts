@@ -18,16 +18,23 @@ const CODES: ReadonlySet<string> = new Set<ErrorCode>([
   "internal",
 ]);
 
-/** The domain error behind an answer: thrown (c.error), or answered directly by a guard in the native shape. */
-const errorOf = async (c: Context): Promise<DomainError> => {
+/**
+ * The domain error behind an answer: thrown (c.error), or answered directly by a guard in the native shape;
+ * undefined for an answer the route itself gave in its protocol's shape.
+ */
+const errorOf = async (c: Context): Promise<DomainError | undefined> => {
   if (c.error instanceof DomainError) return c.error;
+  if (c.error) return new DomainError("internal", "internal error");
+  if (!c.res.headers.get("content-type")?.startsWith("application/json")) return undefined;
   try {
     const body = (await c.res.clone().json()) as { error?: unknown; message?: unknown };
-    const code =
-      typeof body.error === "string" && CODES.has(body.error) ? (body.error as ErrorCode) : "internal";
-    return new DomainError(code, typeof body.message === "string" ? body.message : "request failed");
+    if (typeof body.error !== "string" || !CODES.has(body.error)) return undefined;
+    return new DomainError(
+      body.error as ErrorCode,
+      typeof body.message === "string" ? body.message : "refused",
+    );
   } catch {
-    return new DomainError("internal", "internal error");
+    return undefined;
   }
 };
 
@@ -36,10 +43,10 @@ export const shapeErrors =
   (render: ErrorRenderer): MiddlewareHandler =>
   async (c, next) => {
     await next();
-    const status = c.res.status;
-    if (status < 400) return;
+    if (c.res.status < 400) return;
     const error = await errorOf(c);
+    if (!error) return;
     // Hono copies the old answer's headers (request id, Retry-After, WWW-Authenticate) onto the new one.
-    c.res = render(c, error, error.code === "internal" ? status : statusOf(error));
+    c.res = render(c, error, statusOf(error));
     c.res.headers.delete("content-length");
   };
