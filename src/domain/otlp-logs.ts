@@ -2,7 +2,7 @@
 
 import { levelFromSeverityNumber, levelFromWord } from "./level-words.ts";
 import type { AttrEntries, AttrValue, MetadataBudget } from "./metadata-fit.ts";
-import { fitMetadata } from "./metadata-fit.ts";
+import { fitMetadata, prepareGroup } from "./metadata-fit.ts";
 
 export interface OtlpLogRecord {
   /** Epoch milliseconds; 0 when the record has none. */
@@ -87,9 +87,10 @@ export const otlpToEvents = (
       if (scope.name) scopeEntries.push(["name", scope.name]);
       if (scope.version) scopeEntries.push(["version", scope.version]);
       for (const entry of scope.attributes) scopeEntries.push(entry);
+      // Built once per scope and shared by its records' metadata.
       const groups = [
-        { name: "scope", entries: scopeEntries },
-        { name: "resource", entries: resource.attributes },
+        prepareGroup("scope", scopeEntries, budget),
+        prepareGroup("resource", resource.attributes, budget),
       ];
       for (const record of scope.records) {
         const top: AttrEntries = [];

@@ -117,6 +117,32 @@ describe("decoding", () => {
     });
   });
 
+  test("repeated short strings decode to their own text, even when their hashes collide", () => {
+    // "Aa" and "BB" hash alike (31-polynomial): the interning table must compare the bytes.
+    const attributes: [string, { string: string }][] = [
+      ["Aa", { string: "BB" }],
+      ["BB", { string: "Aa" }],
+      ["Aa2", { string: "é" }],
+      ["BB", { string: "BB" }],
+    ];
+    const body = encodeOtlpLogs([{ scopes: [{ records: [{ attributes }, { attributes }] }] }]);
+    const records = decodeOtlpProtobuf(body, 10)[0]?.scopes[0]?.records ?? [];
+    expect(records.map((r) => r.attributes)).toEqual([
+      [
+        ["Aa", "BB"],
+        ["BB", "Aa"],
+        ["Aa2", "é"],
+        ["BB", "BB"],
+      ],
+      [
+        ["Aa", "BB"],
+        ["BB", "Aa"],
+        ["Aa2", "é"],
+        ["BB", "BB"],
+      ],
+    ]);
+  });
+
   test("a truncated protobuf body is a 400 naming the message", () => {
     const cut = protobuf.slice(0, protobuf.length - 5);
     expect(() => decodeOtlpProtobuf(cut, 100)).toThrow(/not a valid OTLP ExportLogsServiceRequest/);

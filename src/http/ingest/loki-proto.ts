@@ -4,7 +4,14 @@ import { uncompress } from "snappyjs";
 import { DomainError } from "../../domain/errors.ts";
 import { parseLabels } from "../../domain/loki-labels.ts";
 import type { LokiEntry, LokiStream } from "../../domain/loki-push.ts";
-import { decodeOrRefuse, eachField, messageEnd, Reader } from "./proto-wire.ts";
+import {
+  decodeOrRefuse,
+  eachField,
+  messageEnd,
+  readerOf,
+  readString,
+  type WireReader,
+} from "./proto-wire.ts";
 
 const LEN = 2;
 
@@ -21,7 +28,7 @@ export const unsnappy = (body: Uint8Array, maxBytes: number): Uint8Array =>
   });
 
 /** google.protobuf.Timestamp → whole epoch milliseconds. */
-const timestamp = (r: Reader, end: number): number => {
+const timestamp = (r: WireReader, end: number): number => {
   let seconds = 0;
   let nanos = 0;
   eachField(r, end, (field, wire) => {
@@ -32,22 +39,22 @@ const timestamp = (r: Reader, end: number): number => {
   return seconds * 1000 + Math.floor(nanos / 1e6);
 };
 
-const labelPair = (r: Reader, end: number): [string, string] => {
+const labelPair = (r: WireReader, end: number): [string, string] => {
   let name = "";
   let value = "";
   eachField(r, end, (field, wire) => {
-    if (field === 1 && wire === LEN) name = r.string();
-    else if (field === 2 && wire === LEN) value = r.string();
+    if (field === 1 && wire === LEN) name = readString(r);
+    else if (field === 2 && wire === LEN) value = readString(r);
     else r.skipType(wire);
   });
   return [name, value];
 };
 
-const entry = (r: Reader, end: number): LokiEntry => {
+const entry = (r: WireReader, end: number): LokiEntry => {
   const e: LokiEntry = { timeMs: 0, line: "", structuredMetadata: [] };
   eachField(r, end, (field, wire) => {
     if (field === 1 && wire === LEN) e.timeMs = timestamp(r, messageEnd(r));
-    else if (field === 2 && wire === LEN) e.line = r.string();
+    else if (field === 2 && wire === LEN) e.line = readString(r);
     else if (field === 3 && wire === LEN) e.structuredMetadata.push(labelPair(r, messageEnd(r)));
     else r.skipType(wire);
   });
@@ -58,13 +65,13 @@ const entry = (r: Reader, end: number): LokiEntry => {
 export const decodeLokiProtobuf = (body: Uint8Array, maxEntries: number): LokiStream[] => {
   let count = 0;
   const streams: { labels: string; entries: LokiEntry[] }[] = decodeOrRefuse("Loki PushRequest", () => {
-    const r = Reader.create(body);
+    const r = readerOf(body);
     const out: { labels: string; entries: LokiEntry[] }[] = [];
     eachField(r, r.len, (field, wire) => {
       if (field !== 1 || wire !== LEN) return r.skipType(wire);
       const stream = { labels: "", entries: [] as LokiEntry[] };
       eachField(r, messageEnd(r), (f, w) => {
-        if (f === 1 && w === LEN) stream.labels = r.string();
+        if (f === 1 && w === LEN) stream.labels = readString(r);
         else if (f === 2 && w === LEN) {
           if (++count > maxEntries)
             throw new DomainError("payload_too_large", `a push holds at most ${maxEntries} entries`);

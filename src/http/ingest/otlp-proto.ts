@@ -16,7 +16,9 @@ import {
   hexOf,
   int64Value,
   messageEnd,
-  Reader,
+  readerOf,
+  readString,
+  type WireReader,
 } from "./proto-wire.ts";
 
 /** AnyValue nesting deeper than this is refused (the metadata keeps 8 levels; this only bounds the recursion). */
@@ -30,29 +32,29 @@ interface Counter {
   readonly max: number;
 }
 
-const keyValue = (r: Reader, end: number, depth: number): [string, AttrValue] => {
+const keyValue = (r: WireReader, end: number, depth: number): [string, AttrValue] => {
   let key = "";
   let value: AttrValue = null;
   eachField(r, end, (field, wire) => {
-    if (field === 1 && wire === LEN) key = r.string();
+    if (field === 1 && wire === LEN) key = readString(r);
     else if (field === 2 && wire === LEN) value = anyValue(r, messageEnd(r), depth + 1);
     else r.skipType(wire);
   });
   return [key, value];
 };
 
-const attributesInto = (r: Reader, into: AttrEntries, depth: number): void => {
+const attributesInto = (r: WireReader, into: AttrEntries, depth: number): void => {
   into.push(keyValue(r, messageEnd(r), depth));
 };
 
-function anyValue(r: Reader, end: number, depth: number): AttrValue {
+function anyValue(r: WireReader, end: number, depth: number): AttrValue {
   if (depth > MAX_VALUE_NESTING) throw new RangeError(`values nested more than ${MAX_VALUE_NESTING} deep`);
   let value: AttrValue = null;
   eachField(r, end, (field, wire) => {
     if (ANY_VALUE_WIRE[field] !== wire) return r.skipType(wire);
     switch (field) {
       case 1:
-        value = r.string();
+        value = readString(r);
         break;
       case 2:
         value = r.bool();
@@ -94,7 +96,7 @@ function anyValue(r: Reader, end: number, depth: number): AttrValue {
   return value;
 }
 
-const logRecord = (r: Reader, end: number): OtlpLogRecord => {
+const logRecord = (r: WireReader, end: number): OtlpLogRecord => {
   const rec: OtlpLogRecord = {
     timeMs: 0,
     observedMs: 0,
@@ -110,24 +112,24 @@ const logRecord = (r: Reader, end: number): OtlpLogRecord => {
     if (field === 1 && wire === 1) rec.timeMs = fixed64NanosToMs(r);
     else if (field === 11 && wire === 1) rec.observedMs = fixed64NanosToMs(r);
     else if (field === 2 && wire === 0) rec.severityNumber = r.int32();
-    else if (field === 3 && wire === LEN) rec.severityText = r.string();
+    else if (field === 3 && wire === LEN) rec.severityText = readString(r);
     else if (field === 5 && wire === LEN) rec.body = anyValue(r, messageEnd(r), 1);
     else if (field === 6 && wire === LEN) attributesInto(r, rec.attributes, 1);
     else if (field === 9 && wire === LEN) rec.traceId = hexOf(r.bytes());
     else if (field === 10 && wire === LEN) rec.spanId = hexOf(r.bytes());
-    else if (field === 12 && wire === LEN) rec.eventName = r.string();
+    else if (field === 12 && wire === LEN) rec.eventName = readString(r);
     else r.skipType(wire);
   });
   return rec;
 };
 
-const scopeLogs = (r: Reader, end: number, count: Counter): OtlpScopeLogs => {
+const scopeLogs = (r: WireReader, end: number, count: Counter): OtlpScopeLogs => {
   const scope: OtlpScopeLogs = { name: "", version: "", attributes: [], records: [] };
   eachField(r, end, (field, wire) => {
     if (field === 1 && wire === LEN)
       eachField(r, messageEnd(r), (f, w) => {
-        if (f === 1 && w === LEN) scope.name = r.string();
-        else if (f === 2 && w === LEN) scope.version = r.string();
+        if (f === 1 && w === LEN) scope.name = readString(r);
+        else if (f === 2 && w === LEN) scope.version = readString(r);
         else if (f === 3 && w === LEN) attributesInto(r, scope.attributes, 1);
         else r.skipType(w);
       });
@@ -140,7 +142,7 @@ const scopeLogs = (r: Reader, end: number, count: Counter): OtlpScopeLogs => {
   return scope;
 };
 
-const resourceLogs = (r: Reader, end: number, count: Counter): OtlpResourceLogs => {
+const resourceLogs = (r: WireReader, end: number, count: Counter): OtlpResourceLogs => {
   const resource: OtlpResourceLogs = { attributes: [], scopes: [] };
   eachField(r, end, (field, wire) => {
     if (field === 1 && wire === LEN)
@@ -157,7 +159,7 @@ const resourceLogs = (r: Reader, end: number, count: Counter): OtlpResourceLogs 
 /** The request's resource logs; a 400 for a body that is not one, a 413 past maxRecords log records. */
 export const decodeOtlpProtobuf = (body: Uint8Array, maxRecords: number): OtlpLogsRequest =>
   decodeOrRefuse("OTLP ExportLogsServiceRequest", () => {
-    const r = Reader.create(body);
+    const r = readerOf(body);
     const count: Counter = { records: 0, max: maxRecords };
     const out: OtlpLogsRequest = [];
     eachField(r, r.len, (field, wire) => {
