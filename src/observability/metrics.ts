@@ -69,7 +69,7 @@ export const createMetrics = (registry: Registry = new Registry(), opts: { defau
       registers: r,
     }),
     attributesDropped: new Counter({
-      name: "ingest_attributes_dropped_total",
+      name: "logproc_ingest_attributes_dropped_total",
       help: "Shipper attributes left out of an event's metadata for want of room, by protocol",
       labelNames: ["protocol"],
       registers: r,

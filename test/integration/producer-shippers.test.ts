@@ -139,7 +139,7 @@ describe("OTLP/HTTP POST /v1/logs", () => {
     expect(decodeStatus(new Uint8Array(await res.arrayBuffer())).message).toContain("exceeds 65536 bytes");
   });
 
-  test("attributes past the metadata limit are dropped and counted in ingest_attributes_dropped_total", async () => {
+  test("attributes past the metadata limit are dropped and counted in logproc_ingest_attributes_dropped_total", async () => {
     const h = await harness({ MAX_METADATA_BYTES: "200" });
     const attributes: [string, { string: string }][] = Array.from({ length: 20 }, (_, i) => [
       `k${i}`,
@@ -150,7 +150,7 @@ describe("OTLP/HTTP POST /v1/logs", () => {
     const [event] = await h.stored();
     const dropped = Number(event?.metadata?.dropped_attributes);
     expect(dropped).toBeGreaterThan(0);
-    expect(await h.scrape()).toContain(`ingest_attributes_dropped_total{protocol="otlp"} ${dropped}`);
+    expect(await h.scrape()).toContain(`logproc_ingest_attributes_dropped_total{protocol="otlp"} ${dropped}`);
   });
 });
 
