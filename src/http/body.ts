@@ -67,9 +67,18 @@ const collect = async (stream: ReadableStream<Uint8Array>, max: number): Promise
   return Buffer.concat(chunks);
 };
 
-export const readBodyText = async (req: Request, maxBytes: number): Promise<string> => {
+/**
+ * The body's bytes, gunzipped when Content-Encoding says gzip, at most maxBytes after decompression.
+ * `identityEncodings` names encodings a protocol decodes itself (Loki's snappy): read as they are.
+ */
+export const readBodyBytes = async (
+  req: Request,
+  maxBytes: number,
+  identityEncodings: readonly string[] = [],
+): Promise<Uint8Array> => {
   const declared = Number(req.headers.get("content-length") ?? Number.NaN);
-  const encoding = (req.headers.get("content-encoding") ?? "identity").trim().toLowerCase();
+  const given = (req.headers.get("content-encoding") ?? "identity").trim().toLowerCase();
+  const encoding = identityEncodings.includes(given) ? "identity" : given;
   const gzip = encoding === "gzip" || encoding === "x-gzip";
   if (!gzip && encoding !== "identity" && encoding !== "")
     throw new DomainError(
@@ -78,7 +87,7 @@ export const readBodyText = async (req: Request, maxBytes: number): Promise<stri
     );
   // gzip adds only a few bytes to incompressible data, so a compressed body over the limit expands past it too.
   if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge(maxBytes);
-  if (!req.body) return "";
+  if (!req.body) return new Uint8Array(0);
   let bytes: Uint8Array;
   if (!gzip && Number.isFinite(declared)) {
     // A declared length bounds what the server reads (and is within the limit): one native read, no stream.
@@ -89,6 +98,14 @@ export const readBodyText = async (req: Request, maxBytes: number): Promise<stri
     const stream = gzip ? req.body.pipeThrough(new DecompressionStream("gzip")) : req.body;
     bytes = await collect(stream, maxBytes);
   }
+  return bytes;
+};
+
+export const readBodyText = async (req: Request, maxBytes: number): Promise<string> =>
+  utf8Text(await readBodyBytes(req, maxBytes));
+
+/** Bytes as UTF-8 text; a 400 when they are not UTF-8. */
+export const utf8Text = (bytes: Uint8Array): string => {
   try {
     return UTF8.decode(bytes);
   } catch {

@@ -19,6 +19,9 @@ const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   internal: 500,
 };
 
+/** The HTTP status of a domain error: the same for every protocol's error shape. */
+export const statusOf = (error: DomainError): ContentfulStatusCode => STATUS[error.code];
+
 export const errorBody = (error: DomainError, requestId: string) => ({
   // The replaced design's clients read a refusal by the bus or its circuit breaker as status "unavailable".
   ...(error.code === "unavailable" ? { status: "unavailable" } : {}),

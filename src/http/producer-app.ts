@@ -8,6 +8,9 @@ import type { Health } from "../ports/log-bus.ts";
 import type { Ingest } from "../services/ingest.ts";
 import { bodyKind, parseJsonBody, parseNdjson, readBodyText } from "./body.ts";
 import { notFound, onError } from "./errors.ts";
+import { mountLoki } from "./ingest/loki.ts";
+import { mountOtlp } from "./ingest/otlp.ts";
+import type { ShipperRouteDeps } from "./ingest/shipper-deps.ts";
 import { type MetricsExposure, mountMetrics } from "./metrics-route.ts";
 import { apiKeyAuth, countRequests, requestId, statusCounter } from "./middleware.ts";
 
@@ -100,6 +103,16 @@ export const createProducerApp = (deps: ProducerAppDeps): Hono => {
       logIds: outcome.ids,
     });
   });
+
+  const shippers: ShipperRouteDeps = {
+    ingest: deps.ingest,
+    guards,
+    timed,
+    maxBodyBytes: deps.maxBodyBytes,
+    onDropped: (protocol, n) => deps.metrics?.attributesDropped.inc({ protocol }, n),
+  };
+  mountOtlp(app, shippers);
+  mountLoki(app, shippers);
 
   return app;
 };

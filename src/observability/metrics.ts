@@ -68,6 +68,12 @@ export const createMetrics = (registry: Registry = new Registry(), opts: { defau
       help: "Events answered 202 by /ingest/async still awaiting the bus (retries included)",
       registers: r,
     }),
+    attributesDropped: new Counter({
+      name: "logproc_ingest_attributes_dropped_total",
+      help: "Shipper attributes left out of an event's metadata for want of room, by protocol",
+      labelNames: ["protocol"],
+      registers: r,
+    }),
     rateLimited: new Counter({
       name: "rate_limited_total",
       help: "Requests rejected by the rate limiter",

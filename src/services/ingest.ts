@@ -110,6 +110,9 @@ export const createIngest = (deps: IngestDeps) => {
   };
 
   return {
+    /** The limits events are held to: shipper protocols fit their attributes to them before validation. */
+    settings: { limits: deps.limits, maxBatchEvents: deps.maxBatchEvents },
+
     /** Validates and publishes one event; resolves once the bus holds it durably. */
     async one(raw: unknown): Promise<LogEvent> {
       const event = validateOne(raw);

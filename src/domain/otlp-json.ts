@@ -1,0 +1,163 @@
+// Reads OTLP logs in the OTLP/JSON encoding (lowerCamelCase keys, hex ids, int64 as strings, enums as ints).
+
+import { DomainError } from "./errors.ts";
+import type { AttrEntries, AttrValue } from "./metadata-fit.ts";
+import { emptyObject } from "./metadata-fit.ts";
+import type { OtlpLogRecord, OtlpLogsRequest, OtlpResourceLogs, OtlpScopeLogs } from "./otlp-logs.ts";
+
+type Json = Record<string, unknown>;
+
+const refuse = (path: string, problem: string): never => {
+  throw new DomainError("validation_failed", `${path} ${problem}`, {
+    details: [{ field: path, message: problem }],
+  });
+};
+
+const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
+
+const objectAt = (v: unknown, path: string): Json => (isObject(v) ? v : refuse(path, "must be an object"));
+
+const listAt = (v: unknown, path: string): unknown[] => {
+  if (v === undefined || v === null) return [];
+  return Array.isArray(v) ? v : refuse(path, "must be an array");
+};
+
+const text = (v: unknown, path: string): string => {
+  if (v === undefined || v === null) return "";
+  return typeof v === "string" ? v : refuse(path, "must be a string");
+};
+
+/** Nanoseconds (a decimal string, or a number) → whole epoch milliseconds; 0 when absent. */
+const nanosToMs = (v: unknown, path: string): number => {
+  if (v === undefined || v === null || v === "" || v === 0) return 0;
+  if (typeof v === "string" && /^\d{1,20}$/.test(v)) return Number(BigInt(v) / 1_000_000n);
+  if (typeof v === "number" && Number.isFinite(v) && v >= 0) return Math.floor(v / 1e6);
+  return refuse(path, "must be unsigned nanoseconds since the epoch (a decimal string)");
+};
+
+const SEVERITY_NAME = /^SEVERITY_NUMBER_/;
+const SEVERITY_NAMES = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"];
+
+const severityNumber = (v: unknown, path: string): number => {
+  if (v === undefined || v === null) return 0;
+  if (typeof v === "number" && Number.isInteger(v)) return v;
+  // The spec writes enums as integers; some encoders write the enum's name, e.g. SEVERITY_NUMBER_WARN2.
+  if (typeof v === "string" && SEVERITY_NAME.test(v)) {
+    const m = /^SEVERITY_NUMBER_([A-Z]+)(\d?)$/.exec(v);
+    const base = m ? SEVERITY_NAMES.indexOf(m[1] ?? "") : -1;
+    return base < 0 ? 0 : base * 4 + Math.max(1, Number(m?.[2] || 1));
+  }
+  return refuse(path, "must be an integer");
+};
+
+const int64 = (v: unknown, path: string): number | string => {
+  if (typeof v === "number" && Number.isInteger(v)) return v;
+  if (typeof v === "string" && /^-?\d{1,20}$/.test(v)) {
+    const n = Number(v);
+    return Number.isSafeInteger(n) ? n : v;
+  }
+  return refuse(path, "must be an integer (a decimal string)");
+};
+
+const MAX_NESTING = 64;
+
+const anyValue = (v: unknown, path: string, depth: number): AttrValue => {
+  if (depth > MAX_NESTING) refuse(path, `is nested more than ${MAX_NESTING} deep`);
+  if (v === undefined || v === null) return null;
+  const o = objectAt(v, path);
+  if ("stringValue" in o) return text(o.stringValue, `${path}.stringValue`);
+  if ("boolValue" in o) return o.boolValue === true;
+  if ("intValue" in o) return int64(o.intValue, `${path}.intValue`);
+  if ("doubleValue" in o) {
+    const d = o.doubleValue;
+    if (typeof d === "number") return d;
+    // Infinity and NaN travel as strings; kept as text, as the protobuf path keeps them.
+    return typeof d === "string" ? d : refuse(`${path}.doubleValue`, "must be a number");
+  }
+  if ("bytesValue" in o) return text(o.bytesValue, `${path}.bytesValue`);
+  if ("arrayValue" in o) {
+    const values = listAt(objectAt(o.arrayValue, `${path}.arrayValue`).values, `${path}.arrayValue.values`);
+    return values.map((item, i) => anyValue(item, `${path}.arrayValue.values[${i}]`, depth + 1));
+  }
+  if ("kvlistValue" in o) {
+    const out = emptyObject();
+    const values = listAt(
+      objectAt(o.kvlistValue, `${path}.kvlistValue`).values,
+      `${path}.kvlistValue.values`,
+    );
+    for (const [key, value] of attributes(values, `${path}.kvlistValue.values`, depth + 1)) out[key] = value;
+    return out;
+  }
+  return null;
+};
+
+const attributes = (list: unknown[], path: string, depth: number): AttrEntries =>
+  list.map((item, i) => {
+    const kv = objectAt(item, `${path}[${i}]`);
+    return [text(kv.key, `${path}[${i}].key`), anyValue(kv.value, `${path}[${i}].value`, depth + 1)];
+  });
+
+const hexId = (v: unknown, path: string): string => {
+  const id = text(v, path);
+  return /^[0-9a-fA-F]*$/.test(id) ? id.toLowerCase() : refuse(path, "must be hex");
+};
+
+const logRecord = (v: unknown, path: string): OtlpLogRecord => {
+  const o = objectAt(v, path);
+  return {
+    timeMs: nanosToMs(o.timeUnixNano, `${path}.timeUnixNano`),
+    observedMs: nanosToMs(o.observedTimeUnixNano, `${path}.observedTimeUnixNano`),
+    severityNumber: severityNumber(o.severityNumber, `${path}.severityNumber`),
+    severityText: text(o.severityText, `${path}.severityText`),
+    body: o.body === undefined ? undefined : anyValue(o.body, `${path}.body`, 1),
+    attributes: attributes(listAt(o.attributes, `${path}.attributes`), `${path}.attributes`, 1),
+    traceId: hexId(o.traceId, `${path}.traceId`),
+    spanId: hexId(o.spanId, `${path}.spanId`),
+    eventName: text(o.eventName, `${path}.eventName`),
+  };
+};
+
+const scopeLogs = (v: unknown, path: string, count: { records: number; max: number }): OtlpScopeLogs => {
+  const o = objectAt(v, path);
+  const scope = o.scope === undefined || o.scope === null ? {} : objectAt(o.scope, `${path}.scope`);
+  const records = listAt(o.logRecords, `${path}.logRecords`);
+  count.records += records.length;
+  if (count.records > count.max)
+    throw new DomainError("payload_too_large", `a request holds at most ${count.max} log records`);
+  return {
+    name: text(scope.name, `${path}.scope.name`),
+    version: text(scope.version, `${path}.scope.version`),
+    attributes: attributes(
+      listAt(scope.attributes, `${path}.scope.attributes`),
+      `${path}.scope.attributes`,
+      1,
+    ),
+    records: records.map((r, i) => logRecord(r, `${path}.logRecords[${i}]`)),
+  };
+};
+
+const resourceLogs = (
+  v: unknown,
+  path: string,
+  count: { records: number; max: number },
+): OtlpResourceLogs => {
+  const o = objectAt(v, path);
+  const resource =
+    o.resource === undefined || o.resource === null ? {} : objectAt(o.resource, `${path}.resource`);
+  const attrs = listAt(resource.attributes, `${path}.resource.attributes`);
+  return {
+    attributes: attributes(attrs, `${path}.resource.attributes`, 1),
+    scopes: listAt(o.scopeLogs, `${path}.scopeLogs`).map((s, i) =>
+      scopeLogs(s, `${path}.scopeLogs[${i}]`, count),
+    ),
+  };
+};
+
+/** An ExportLogsServiceRequest parsed from JSON; a 400 naming the first field that is not what OTLP says. */
+export const readOtlpJson = (body: unknown, maxRecords: number): OtlpLogsRequest => {
+  const root = objectAt(body, "body");
+  const count = { records: 0, max: maxRecords };
+  return listAt(root.resourceLogs, "resourceLogs").map((r, i) =>
+    resourceLogs(r, `resourceLogs[${i}]`, count),
+  );
+};
