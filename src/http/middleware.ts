@@ -99,7 +99,10 @@ const acceptedKey = (given: string[], keys: readonly string[]): string | undefin
  * (asked only then). For a request whose key keyAccepted already checked.
  */
 export const clientOf = (headers: Headers, keys: readonly string[], address: () => string): string => {
-  const given = keys.length > 0 ? keyOf(headers.get("authorization"), headers.get("x-api-key")) : undefined;
+  const given =
+    keys.length > 0
+      ? acceptedKey(presentedKeys(headers.get("authorization"), headers.get("x-api-key")), keys)
+      : undefined;
   return given ? `key:${given}` : `ip:${address()}`;
 };
 

@@ -110,6 +110,10 @@ export const createIngest = (deps: IngestDeps) => {
   };
 
   return {
+    /** The limits every event is held to (the shipper protocols cut their text to them). */
+    limits: deps.limits,
+    maxBatchEvents: deps.maxBatchEvents,
+
     /** Validates and publishes one event; resolves once the bus holds it durably. */
     async one(raw: unknown): Promise<LogEvent> {
       const event = validateOne(raw);
@@ -134,8 +138,11 @@ export const createIngest = (deps: IngestDeps) => {
       return event;
     },
 
-    /** Validates every item; publishes the valid ones together; reports the others. */
-    async batch(items: unknown[]): Promise<BatchOutcome> {
+    /**
+     * Validates every item; publishes the valid ones together; reports the others (all of them with
+     * allErrors, which the shipper protocols need to answer per item; batches are bounded by maxBatchEvents).
+     */
+    async batch(items: unknown[], opts: { allErrors?: boolean } = {}): Promise<BatchOutcome> {
       if (items.length > deps.maxBatchEvents)
         throw new DomainError(
           "payload_too_large",
@@ -146,7 +153,7 @@ export const createIngest = (deps: IngestDeps) => {
       const errors: BatchItemError[] = [];
       let failureCount = 0;
       const report = (index: number, field: string, message: string): void => {
-        if (errors.length < MAX_REPORTED_ERRORS) errors.push({ index, field, message });
+        if (opts.allErrors || errors.length < MAX_REPORTED_ERRORS) errors.push({ index, field, message });
       };
       for (let index = 0; index < items.length; index++) {
         const raw = items[index];
