@@ -27,13 +27,20 @@ export interface ProtocolStack {
   stop(): Promise<void>;
 }
 
-export const startProtocolStack = async (name: string): Promise<ProtocolStack> => {
+export const startProtocolStack = async (
+  name: string,
+  producerEnv: Record<string, string> = {},
+): Promise<ProtocolStack> => {
   const scenario = await Scenario.create(name, 3);
   const key = `proto-key-${Math.random().toString(36).slice(2)}`;
   const syslogPort = freePort();
   const consumer = scenario.start("consumer");
   const gateway = scenario.start("gateway");
-  const producer = scenario.start("producer", { INGEST_API_KEYS: key, SYSLOG_PORT: String(syslogPort) });
+  const producer = scenario.start("producer", {
+    INGEST_API_KEYS: key,
+    SYSLOG_PORT: String(syslogPort),
+    ...producerEnv,
+  });
   const context = () => [producer, consumer, gateway].map((p) => p.tail(15)).join("\n");
   await scenario.consumerUp(consumer);
   const gatewayUrl = `http://127.0.0.1:${gateway.ports.gateway}/gateway/api/query`;

@@ -122,7 +122,8 @@ export const parseSyslog = (
         const ms = ts === undefined ? undefined : Date.parse(ts);
         const host = nil(v5424[3]);
         const app = nil(v5424[4]);
-        const msg = sd.rest.replace(/^ /, "").replace(/^\uFEFF/, "");
+        // rsyslog's %msg% keeps the space after a BSD tag's colon: leading blanks are never the message.
+        const msg = sd.rest.replace(/^ /, "").replace(/^\uFEFF/, "").trimStart();
         const { level, facility } = base(value);
         const metadata: Doc = { facility, severity: value & 7 };
         if (host) metadata.hostname = host;
