@@ -9,11 +9,21 @@ import { e2e } from "./scenarios/e2e.ts";
 import { embedded } from "./scenarios/embedded.ts";
 import { ingest } from "./scenarios/ingest.ts";
 import { legacy } from "./scenarios/legacy.ts";
+import { protocols } from "./scenarios/protocols.ts";
 import { query } from "./scenarios/query.ts";
 import { sink } from "./scenarios/sink.ts";
 import { tails } from "./scenarios/tails.ts";
 
-export const SCENARIOS: Record<string, Scenario> = { ingest, sink, e2e, query, embedded, legacy, tails };
+export const SCENARIOS: Record<string, Scenario> = {
+  ingest,
+  sink,
+  e2e,
+  query,
+  embedded,
+  legacy,
+  tails,
+  protocols,
+};
 
 const USAGE = `usage: bun bench/run.ts <${Object.keys(SCENARIOS).join("|")}|all> [--tiny] [--scale x] [--rounds n] [--out dir]`;
 
