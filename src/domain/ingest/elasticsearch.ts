@@ -3,7 +3,7 @@
 import { DomainError, MalformedItem } from "../errors.ts";
 import type { EventLimits } from "../log-event.ts";
 import { parseTime } from "../time.ts";
-import { type Doc, isObject, levelFromWord, peek, sourceName, take, takeText } from "./fields.ts";
+import { type Doc, isObject, levelFromWord, peek, sourceName, without } from "./fields.ts";
 
 /** A create/index whose document becomes an event, or an operation answered with a per-item error. */
 export type BulkOp =
@@ -15,13 +15,9 @@ const ACTIONS: ReadonlySet<string> = new Set(["create", "index", "update", "dele
 const badRequest = (reason: string): DomainError =>
   new DomainError("validation_failed", reason, { details: [{ field: "body", message: reason }] });
 
-const metaOf = (line: string, n: number): { action: string; meta: Doc } => {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(line);
-  } catch {
+const metaOf = (parsed: unknown, n: number): { action: string; meta: Doc } => {
+  if (parsed instanceof MalformedItem)
     throw badRequest(`Malformed action/metadata line [${n}], expected a JSON object`);
-  }
   const keys = isObject(parsed) ? Object.keys(parsed) : [];
   const action = keys[0];
   if (!isObject(parsed) || keys.length !== 1 || action === undefined)
@@ -36,18 +32,49 @@ const metaOf = (line: string, n: number): { action: string; meta: Doc } => {
 };
 
 /**
+ * Every non-empty line parsed, in one native JSON.parse of the lines joined as an array when the body is
+ * well formed (the common case: about twice as fast as a parse per line); a MalformedItem where a line is not
+ * JSON. A line holding more or less than one value makes the joined count differ: then each line is parsed.
+ */
+const parseLines = (lines: string[]): unknown[] => {
+  try {
+    const all: unknown = JSON.parse(`[${lines.join(",")}]`);
+    if (Array.isArray(all) && all.length === lines.length) return all;
+  } catch {
+    // some line is not JSON: find which, line by line
+  }
+  return lines.map((line, i) => {
+    try {
+      return JSON.parse(line);
+    } catch (error) {
+      return new MalformedItem(
+        `line ${i + 1} is not valid JSON: ${error instanceof Error ? error.message : "invalid"}`,
+      );
+    }
+  });
+};
+
+/**
  * Reads a bulk body. A broken action line fails the whole request (as Elasticsearch does); a broken document
  * line becomes that item's error. `update` and `delete` are answered per item: logs are append-only here.
  */
 export const parseBulk = (text: string, defaultIndex: string | undefined): BulkOp[] => {
   const ops: BulkOp[] = [];
-  const lines = text.split("\n");
-  for (let i = 0; i < lines.length; i++) {
-    const line = (lines[i] ?? "").trim();
+  const lines: string[] = [];
+  const numbers: number[] = [];
+  const raw = text.split("\n");
+  for (let i = 0; i < raw.length; i++) {
+    const line = (raw[i] ?? "").trim();
     if (line === "") continue;
-    const { action, meta } = metaOf(line, i + 1);
+    lines.push(line);
+    numbers.push(i + 1);
+  }
+  const values = parseLines(lines);
+  for (let i = 0; i < values.length; i++) {
+    const n = numbers[i] ?? 0;
+    const { action, meta } = metaOf(values[i], n);
     const index = typeof meta._index === "string" && meta._index !== "" ? meta._index : defaultIndex;
-    if (index === undefined) throw badRequest(`index is missing for the action on line [${i + 1}]`);
+    if (index === undefined) throw badRequest(`index is missing for the action on line [${n}]`);
     const id = typeof meta._id === "string" && meta._id !== "" ? meta._id : undefined;
     if (action === "delete") {
       ops.push({
@@ -60,9 +87,8 @@ export const parseBulk = (text: string, defaultIndex: string | undefined): BulkO
       continue;
     }
     i++;
-    const source = (lines[i] ?? "").trim();
-    if (i >= lines.length || source === "")
-      throw badRequest(`the ${action} action on line [${i}] has no document line after it`);
+    if (i >= values.length)
+      throw badRequest(`the ${action} action on line [${n}] has no document line after it`);
     if (action === "update") {
       ops.push({
         kind: "refused",
@@ -73,14 +99,7 @@ export const parseBulk = (text: string, defaultIndex: string | undefined): BulkO
       });
       continue;
     }
-    let doc: unknown;
-    try {
-      doc = JSON.parse(source);
-    } catch (error) {
-      doc = new MalformedItem(
-        `line ${i + 1} is not valid JSON: ${error instanceof Error ? error.message : "invalid"}`,
-      );
-    }
+    const doc = values[i];
     ops.push({ kind: "doc", action: action === "create" ? "create" : "index", index, id, doc });
   }
   return ops;
@@ -103,43 +122,51 @@ export const bulkDocToEvent = (
   limits: Pick<EventLimits, "maxSourceLength" | "maxIdLength">,
 ): unknown => {
   if (!isObject(raw)) return raw;
-  const doc: Doc = { ...raw };
-  const message = takeText(doc, MESSAGE_PATHS) ?? JSON.stringify(raw);
+  const used: string[] = [];
+  const message = firstText(raw, MESSAGE_PATHS, used) ?? JSON.stringify(raw);
   let timestamp: number | undefined;
   for (const path of ["@timestamp", "timestamp"]) {
-    const ms = parseTime(doc[path]);
-    if (ms !== undefined) {
-      timestamp = ms;
-      take(doc, path);
+    timestamp = Object.hasOwn(raw, path) ? parseTime(raw[path]) : undefined;
+    if (timestamp !== undefined) {
+      used.push(path);
       break;
     }
   }
   let level: ReturnType<typeof levelFromWord>;
   for (const path of LEVEL_PATHS) {
-    const v = levelOf(doc, path);
-    if (v) {
-      level = v;
-      take(doc, path);
+    level = levelOf(raw, path);
+    if (level) {
+      used.push(path);
       break;
     }
   }
   let source: string | undefined;
   for (const path of SOURCE_PATHS) {
-    const v = peekText(doc, path);
-    if (v !== undefined) {
-      source = v;
-      break;
-    }
+    source = peekText(raw, path);
+    if (source !== undefined) break;
   }
+  const metadata = used.length ? without(raw, used) : raw;
   const event: Doc = {
     level: level ?? "INFO",
     message,
     source: sourceName(source, index, limits.maxSourceLength),
     ...(timestamp === undefined ? {} : { timestamp }),
-    ...(Object.keys(doc).length ? { metadata: doc } : {}),
+    ...(Object.keys(metadata).length ? { metadata } : {}),
   };
   if (id !== undefined && id.length <= limits.maxIdLength) event.id = id;
   return event;
+};
+
+/** The first of the paths holding non-blank text; its path is added to `used`. */
+const firstText = (doc: Doc, paths: readonly string[], used: string[]): string | undefined => {
+  for (const path of paths) {
+    const v = peekText(doc, path);
+    if (v !== undefined) {
+      used.push(path);
+      return v;
+    }
+  }
+  return undefined;
 };
 
 const levelOf = (doc: Doc, path: string) => levelFromWord(peek(doc, path));

@@ -19,7 +19,7 @@ export const take = (doc: Doc, path: string): unknown => {
   const dot = path.indexOf(".");
   if (dot < 0) return undefined;
   const head = path.slice(0, dot);
-  const inner = doc[head];
+  const inner = Object.hasOwn(doc, head) ? doc[head] : undefined;
   if (!isObject(inner)) return undefined;
   const v = take(inner, path.slice(dot + 1));
   if (v !== undefined && Object.keys(inner).length === 0) delete doc[head];
@@ -43,7 +43,9 @@ export const peek = (doc: Doc, path: string): unknown => {
   if (Object.hasOwn(doc, path)) return doc[path];
   const dot = path.indexOf(".");
   if (dot < 0) return undefined;
-  const inner = doc[path.slice(0, dot)];
+  const head = path.slice(0, dot);
+  // Own keys only: a document's "constructor" or "__proto__" is data, not a path into Object.prototype.
+  const inner = Object.hasOwn(doc, head) ? doc[head] : undefined;
   return isObject(inner) ? peek(inner, path.slice(dot + 1)) : undefined;
 };
 
@@ -91,12 +93,43 @@ export const storableCut = (text: string, maxBytes: number): string => {
 
 /** A source name within the schema's limit (code points), never empty. */
 export const sourceName = (text: string | undefined, fallback: string, maxLength: number): string => {
+  // The common case, a short plain name, as it is.
+  if (
+    text !== undefined &&
+    text.length <= maxLength &&
+    /^[\x21-\x7e][\x20-\x7e]*$/.test(text) &&
+    !text.endsWith(" ")
+  )
+    return text;
   const clean = (text ?? "").replaceAll("\u0000", "").toWellFormed().trim();
   let out = "";
   // Whole code points only, and within the limit however it is counted (UTF-16 units or code points).
   for (const point of clean === "" ? fallback : clean) {
     if (out.length + point.length > maxLength) break;
     out += point;
+  }
+  return out;
+};
+
+/**
+ * A copy of doc without the given dotted paths (flat keys or nested), parents left empty dropped too. A copy,
+ * not `delete`: deleting turns an object into a slow dictionary for every later read and serialization.
+ */
+export const without = (doc: Doc, paths: readonly string[]): Doc => {
+  const out: Doc = {};
+  for (const key of Object.keys(doc)) {
+    let nested: string[] | undefined;
+    let drop = false;
+    for (const p of paths) {
+      if (p === key) drop = true;
+      else if (p.startsWith(key) && p[key.length] === ".") (nested ??= []).push(p.slice(key.length + 1));
+    }
+    if (drop) continue;
+    const value = doc[key];
+    if (nested && isObject(value)) {
+      const inner = without(value, nested);
+      if (Object.keys(inner).length) out[key] = inner;
+    } else out[key] = value;
   }
   return out;
 };

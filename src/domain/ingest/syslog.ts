@@ -123,7 +123,10 @@ export const parseSyslog = (
         const host = nil(v5424[3]);
         const app = nil(v5424[4]);
         // rsyslog's %msg% keeps the space after a BSD tag's colon: leading blanks are never the message.
-        const msg = sd.rest.replace(/^ /, "").replace(/^\uFEFF/, "").trimStart();
+        const msg = sd.rest
+          .replace(/^ /, "")
+          .replace(/^\uFEFF/, "")
+          .trimStart();
         const { level, facility } = base(value);
         const metadata: Doc = { facility, severity: value & 7 };
         if (host) metadata.hostname = host;
