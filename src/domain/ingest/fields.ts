@@ -122,7 +122,10 @@ export const without = (doc: Doc, paths: readonly string[]): Doc => {
     let drop = false;
     for (const p of paths) {
       if (p === key) drop = true;
-      else if (p.startsWith(key) && p[key.length] === ".") (nested ??= []).push(p.slice(key.length + 1));
+      else if (p.startsWith(key) && p[key.length] === ".") {
+        nested ??= [];
+        nested.push(p.slice(key.length + 1));
+      }
     }
     if (drop) continue;
     const value = doc[key];
