@@ -27,6 +27,7 @@ const renderHecError = (c: Context, error: DomainError, status: ContentfulStatus
     case "unauthorized":
       return hec(c, authAnswer(c));
     case "rate_limited":
+    case "overloaded":
     case "unavailable":
       return hec(c, HEC.serverBusy, {}, status);
     case "internal":
