@@ -86,6 +86,11 @@ export interface Config {
     maxTailStreamsPerClient: number;
   };
   consumer: { batchSize: number; batchBytes: number; retentionDays: number };
+  /** The shipper protocols: the Elasticsearch version the handshake reports, and syslog (off without a port). */
+  protocols: {
+    elasticsearchVersion: string;
+    syslog: { port: number; maxConnections: number; maxLineBytes: number; idleTimeoutS: number } | undefined;
+  };
 }
 
 export class ConfigError extends Error {
@@ -215,6 +220,18 @@ export const loadConfig = (env: Record<string, string | undefined>, roleOverride
       batchSize: e.CONSUMER_BATCH_SIZE,
       batchBytes: e.CONSUMER_BATCH_BYTES,
       retentionDays: e.RETENTION_DAYS,
+    },
+    protocols: {
+      elasticsearchVersion: e.ELASTICSEARCH_COMPAT_VERSION,
+      syslog:
+        e.SYSLOG_PORT === undefined
+          ? undefined
+          : {
+              port: e.SYSLOG_PORT,
+              maxConnections: e.SYSLOG_MAX_CONNECTIONS,
+              maxLineBytes: e.SYSLOG_MAX_LINE_BYTES,
+              idleTimeoutS: e.SYSLOG_IDLE_TIMEOUT_S,
+            },
     },
   });
 };

@@ -80,6 +80,17 @@ const brokers = optionalText.transform((v, ctx) => {
   return list;
 });
 
+/** A port that is off unless set (0-65535 once set). */
+const optionalPort = optionalText.transform((v, ctx) => {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) {
+    ctx.addIssue({ code: "custom", message: "must be a port number 0-65535, or unset (off)" });
+    return z.NEVER;
+  }
+  return n;
+});
+
 export const EnvSchema = z.object({
   ROLE: z.enum(ROLES, { error: `must be one of ${ROLES.join(", ")}` }).default("all"),
   POSTGRES_URL: postgresUrl,
@@ -155,6 +166,14 @@ export const EnvSchema = z.object({
   MAX_TAIL_STREAMS: count(1000, 1, 1_000_000),
   MAX_TAIL_STREAMS_PER_CLIENT: count(20, 1, 1_000_000),
   QUERY_TIMEOUT_MS: count(10_000, 100, 3_600_000),
+  ELASTICSEARCH_COMPAT_VERSION: z
+    .string()
+    .regex(/^\d{1,2}\.\d{1,3}\.\d{1,3}$/, "must be a version like 8.17.0")
+    .default("8.17.0"),
+  SYSLOG_PORT: optionalPort,
+  SYSLOG_MAX_CONNECTIONS: count(256, 1, 100_000),
+  SYSLOG_MAX_LINE_BYTES: count(64 * 1024, 480, 16 * 1024 * 1024),
+  SYSLOG_IDLE_TIMEOUT_S: count(300, 1, 86_400),
 });
 
 export type Env = z.infer<typeof EnvSchema>;

@@ -143,4 +143,17 @@ export const VARIABLES: readonly Variable[] = [
     default: "10000",
     help: "statement timeout of the gateway's PostgreSQL reads; past it the query gets 503",
   },
+  {
+    name: "ELASTICSEARCH_COMPAT_VERSION",
+    default: "8.17.0",
+    help: "Elasticsearch version the _bulk handshake reports (GET / on the producer port)",
+  },
+  { name: "SYSLOG_PORT", help: "TCP and UDP port of the syslog listener (RFC 5424/3164); unset = off" },
+  { name: "SYSLOG_MAX_CONNECTIONS", default: "256", help: "most open syslog TCP connections" },
+  { name: "SYSLOG_MAX_LINE_BYTES", default: "65536", help: "longest syslog message; longer ones are cut" },
+  {
+    name: "SYSLOG_IDLE_TIMEOUT_S",
+    default: "300",
+    help: "a syslog TCP connection silent this long is closed",
+  },
 ];

@@ -34,6 +34,9 @@ export const errorBody = (error: DomainError, requestId: string) => ({
 export const errorResponse = (c: Context, error: DomainError): Response => {
   if (error.retryAfter !== undefined)
     c.header("Retry-After", String(Math.max(1, Math.ceil(error.retryAfter))));
+  // A shipper protocol's route answers in that protocol's shape; the status stays the one this file decides.
+  const render = c.get("renderError");
+  if (render) return render(c, error, STATUS[error.code]);
   return c.json(errorBody(error, c.get("requestId") ?? ""), STATUS[error.code]);
 };
 

@@ -40,13 +40,31 @@ export const countRequests =
     count(c.res.status);
   };
 
-const keyOf = (
+const base64Text = (text: string): string | undefined => {
+  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(text)) return undefined;
+  return Buffer.from(text, "base64").toString("utf8");
+};
+
+/**
+ * What a request presents as an API key, in each shipper's own form: X-API-Key alone when present (a wrong
+ * one is never rescued by another header), else Authorization as `Bearer <key>`, `Splunk <key>`,
+ * `ApiKey <key>` (raw, or Elasticsearch's base64 of "id:key"), or `Basic` with the key as the password.
+ */
+export const presentedKeys = (
   authorization: string | null | undefined,
   apiKey: string | null | undefined,
-): string | undefined => {
-  if (apiKey) return apiKey.trim();
-  const m = authorization ? /^Bearer\s+(.+)$/i.exec(authorization.trim()) : null;
-  return m?.[1]?.trim();
+): string[] => {
+  if (apiKey) return [apiKey.trim()];
+  const m = authorization ? /^(Bearer|Splunk|ApiKey|Basic)\s+(.+)$/i.exec(authorization.trim()) : null;
+  const scheme = m?.[1]?.toLowerCase();
+  const value = m?.[2]?.trim();
+  if (!scheme || !value) return [];
+  if (scheme === "bearer" || scheme === "splunk") return [value];
+  const decoded = base64Text(value);
+  const colon = decoded?.indexOf(":") ?? -1;
+  const password = decoded !== undefined && colon >= 0 ? decoded.slice(colon + 1) : undefined;
+  if (scheme === "basic") return password ? [password] : [];
+  return password ? [value, password] : [value];
 };
 
 /** Compares against every key in constant time per key, so timing reveals neither key nor position. */
@@ -64,8 +82,16 @@ export const matchesKey = (given: string, keys: readonly string[]): boolean => {
 /** True when no keys are configured or the request carries one of them (what apiKeyAuth lets through). */
 export const keyAccepted = (headers: Headers, keys: readonly string[]): boolean => {
   if (keys.length === 0) return true;
-  const given = keyOf(headers.get("authorization"), headers.get("x-api-key"));
-  return !!given && matchesKey(given, keys);
+  return (
+    acceptedKey(presentedKeys(headers.get("authorization"), headers.get("x-api-key")), keys) !== undefined
+  );
+};
+
+/** The presented key that is one of the keys, checking every candidate (at most two) in constant time. */
+const acceptedKey = (given: string[], keys: readonly string[]): string | undefined => {
+  let found: string | undefined;
+  for (const candidate of given) if (matchesKey(candidate, keys)) found ??= candidate;
+  return found;
 };
 
 /**
@@ -73,7 +99,10 @@ export const keyAccepted = (headers: Headers, keys: readonly string[]): boolean 
  * (asked only then). For a request whose key keyAccepted already checked.
  */
 export const clientOf = (headers: Headers, keys: readonly string[], address: () => string): string => {
-  const given = keys.length > 0 ? keyOf(headers.get("authorization"), headers.get("x-api-key")) : undefined;
+  const given =
+    keys.length > 0
+      ? acceptedKey(presentedKeys(headers.get("authorization"), headers.get("x-api-key")), keys)
+      : undefined;
   return given ? `key:${given}` : `ip:${address()}`;
 };
 
@@ -84,15 +113,18 @@ export const clientOf = (headers: Headers, keys: readonly string[], address: () 
 export const apiKeyAuth =
   (keys: readonly string[], remote?: (c: Parameters<MiddlewareHandler>[0]) => string): MiddlewareHandler =>
   async (c, next) => {
-    const given = keyOf(c.req.header("authorization"), c.req.header("x-api-key"));
     if (keys.length > 0) {
-      if (!given || !matchesKey(given, keys)) {
+      const given = acceptedKey(
+        presentedKeys(c.req.header("authorization"), c.req.header("x-api-key")),
+        keys,
+      );
+      if (given === undefined) {
         c.header("WWW-Authenticate", 'Bearer realm="logproc"');
         return errorResponse(
           c,
           new DomainError(
             "unauthorized",
-            "a valid API key is required (Authorization: Bearer <key> or X-API-Key)",
+            "a valid API key is required (X-API-Key, or Authorization: Bearer, Basic, ApiKey or Splunk)",
           ),
         );
       }

@@ -8,9 +8,12 @@ import type { Health } from "../ports/log-bus.ts";
 import type { Ingest } from "../services/ingest.ts";
 import { bodyKind, parseJsonBody, parseNdjson, readBodyText } from "./body.ts";
 import { notFound, onError } from "./errors.ts";
+import { mountElasticsearch } from "./ingest/elasticsearch.ts";
 import { mountLoki } from "./ingest/loki.ts";
 import { mountOtlp } from "./ingest/otlp.ts";
+import type { ProtocolDeps } from "./ingest/protocol.ts";
 import type { ShipperRouteDeps } from "./ingest/shipper-deps.ts";
+import { mountSplunk } from "./ingest/splunk.ts";
 import { type MetricsExposure, mountMetrics } from "./metrics-route.ts";
 import { apiKeyAuth, countRequests, requestId, statusCounter } from "./middleware.ts";
 
@@ -25,6 +28,8 @@ export interface ProducerAppDeps {
   /** Extra guards on the ingest routes (rate limiting), after authentication. */
   guards?: MiddlewareHandler[];
   remoteAddress?: (c: Parameters<MiddlewareHandler>[0]) => string;
+  /** The Elasticsearch version the _bulk handshake reports (ELASTICSEARCH_COMPAT_VERSION). */
+  elasticsearchVersion?: string;
 }
 
 const BASE = "/producer/api/logs";
@@ -113,6 +118,17 @@ export const createProducerApp = (deps: ProducerAppDeps): Hono => {
   };
   mountOtlp(app, shippers);
   mountLoki(app, shippers);
+  // Shipper protocols at the root of the port, where shippers look for them; same ingest, guards and metrics.
+  const protocols: ProtocolDeps = {
+    ingest: deps.ingest,
+    maxBodyBytes: deps.maxBodyBytes,
+    guards,
+    timed,
+    health: deps.health,
+    elasticsearchVersion: deps.elasticsearchVersion ?? "8.17.0",
+  };
+  mountElasticsearch(app, protocols);
+  mountSplunk(app, protocols);
 
   return app;
 };

@@ -80,6 +80,22 @@ export const createMetrics = (registry: Registry = new Registry(), opts: { defau
       labelNames: ["scope"],
       registers: r,
     }),
+    syslogMessages: new Counter({
+      name: "syslog_messages_total",
+      help: "Syslog messages received, by format (rfc5424, rfc3164, malformed: kept whole as the message)",
+      labelNames: ["format"],
+      registers: r,
+    }),
+    syslogConnections: new Gauge({
+      name: "syslog_connections",
+      help: "Open syslog TCP connections",
+      registers: r,
+    }),
+    syslogRefused: new Counter({
+      name: "syslog_connections_refused_total",
+      help: "Syslog TCP connections closed at once because SYSLOG_MAX_CONNECTIONS were open",
+      registers: r,
+    }),
     // consumer
     consumed: new Counter({
       name: "kafka_messages_consumed_total",

@@ -12,6 +12,7 @@ import type { Logger } from "../observability/logger.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import type { LogPublisher } from "../ports/log-bus.ts";
 import { createIngest } from "../services/ingest.ts";
+import { startSyslog } from "../syslog/server.ts";
 import { remoteAddress } from "./remote.ts";
 import { type Served, serve } from "./serve.ts";
 
@@ -104,6 +105,7 @@ const assemble = (config: Config, parts: ProducerParts) => {
     },
     guards: createRateLimitGuards(config.ingest.rateLimit, metrics),
     remoteAddress,
+    elasticsearchVersion: config.protocols.elasticsearchVersion,
   });
   return { app, ingest };
 };
@@ -113,6 +115,13 @@ export const buildProducerApp = (config: Config, parts: ProducerParts) => assemb
 export const startProducer = async (config: Config, parts: ProducerParts): Promise<Served> => {
   await parts.publisher.start();
   const { app, ingest } = assemble(config, parts);
+  const syslogSettings = config.protocols.syslog;
+  const syslog = syslogSettings
+    ? await startSyslog(
+        { host: config.host, ...syslogSettings },
+        { ingest, logger: parts.logger, ...(parts.metrics ? { metrics: parts.metrics } : {}) },
+      )
+    : undefined;
   const served = serve(app, {
     host: config.host,
     port: config.ports.producer,
@@ -126,6 +135,7 @@ export const startProducer = async (config: Config, parts: ProducerParts): Promi
     // those still waiting past the bound are counted as dropped, within the process's shutdown bound.
     stop: async () => {
       await served.stop();
+      await syslog?.stop();
       await ingest.drain(ASYNC_DRAIN_MS);
     },
   };

@@ -137,8 +137,11 @@ export const createIngest = (deps: IngestDeps) => {
       return event;
     },
 
-    /** Validates every item; publishes the valid ones together; reports the others. */
-    async batch(items: unknown[]): Promise<BatchOutcome> {
+    /**
+     * Validates every item; publishes the valid ones together; reports the others (all of them with
+     * allErrors, which the shipper protocols need to answer per item; batches are bounded by maxBatchEvents).
+     */
+    async batch(items: unknown[], opts: { allErrors?: boolean } = {}): Promise<BatchOutcome> {
       if (items.length > deps.maxBatchEvents)
         throw new DomainError(
           "payload_too_large",
@@ -149,7 +152,7 @@ export const createIngest = (deps: IngestDeps) => {
       const errors: BatchItemError[] = [];
       let failureCount = 0;
       const report = (index: number, field: string, message: string): void => {
-        if (errors.length < MAX_REPORTED_ERRORS) errors.push({ index, field, message });
+        if (opts.allErrors || errors.length < MAX_REPORTED_ERRORS) errors.push({ index, field, message });
       };
       for (let index = 0; index < items.length; index++) {
         const raw = items[index];

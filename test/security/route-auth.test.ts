@@ -25,7 +25,8 @@ type Kind = "health" | "metrics" | "ui" | "data";
 
 /** What a route is by its path; anything not recognised is a data route and must take a key. */
 const kindOf = (path: string): Kind => {
-  if (/\/health$/.test(path)) return "health";
+  // Elasticsearch's cluster health is part of its API, behind the key like the rest of it.
+  if (/\/health$/.test(path) && !path.startsWith("/_cluster/")) return "health";
   if (path === "/metrics" || path.endsWith("/prometheus")) return "metrics";
   if (path === "/" || path === "/gateway/ui" || path.startsWith("/gateway/ui/")) return "ui";
   return "data";
@@ -42,7 +43,9 @@ const routesOf = (app: Hono): RouteInfo[] => {
   const seen = new Map<string, RouteInfo>();
   for (const r of app.routes) {
     if (r.method === "ALL" || r.path === "/*" || r.path === "*") continue;
-    seen.set(`${r.method} ${r.path}`, { method: r.method, path: r.path, kind: kindOf(r.path) });
+    // Elasticsearch's index-exists check answers HEAD only (Hono serves HEAD through the GET route).
+    const method = r.method === "GET" && r.path === "/:index" ? "HEAD" : r.method;
+    seen.set(`${method} ${r.path}`, { method, path: r.path, kind: kindOf(r.path) });
   }
   return [...seen.values()];
 };
@@ -51,11 +54,13 @@ const concrete = (path: string): string => path.replace(/:[A-Za-z_]+/g, "some-id
 
 const EVENT = JSON.stringify({ level: "info", message: "must never be published", source: "auth-test" });
 
+const hasBody = (method: string): boolean => method === "POST" || method === "PUT";
+
 const request = (app: Hono, r: RouteInfo, headers: Record<string, string>, body = EVENT) =>
   app.request(concrete(r.path), {
     method: r.method,
-    headers: { ...(r.method === "POST" ? { "content-type": "application/json" } : {}), ...headers },
-    ...(r.method === "POST" ? { body } : {}),
+    headers: { ...(hasBody(r.method) ? { "content-type": "application/json" } : {}), ...headers },
+    ...(hasBody(r.method) ? { body } : {}),
   });
 
 const [ingestKey, otherIngestKey] = INGEST_KEYS as [string, string];
@@ -72,9 +77,11 @@ const wrongCredentials = (key: string, foreign: string): [string, Record<string,
   ["the key in another case", { authorization: `Bearer ${key.toUpperCase()}` }],
   ["the key without the Bearer scheme", { authorization: key }],
   [
-    "the key as Basic credentials",
-    { authorization: `Basic ${Buffer.from(`user:${key}`).toString("base64")}` },
+    "the key as the Basic user name",
+    { authorization: `Basic ${Buffer.from(`${key}:x`).toString("base64")}` },
   ],
+  ["the key as the ApiKey id", { authorization: `ApiKey ${Buffer.from(`${key}:x`).toString("base64")}` }],
+  ["a wrong Splunk token", { authorization: "Splunk not-a-key" }],
   ["two keys joined by a comma", { "x-api-key": `${key},${foreign}` }],
   ["the other role's key", { authorization: `Bearer ${foreign}` }],
   ["a wrong X-API-Key beside a right bearer", { "x-api-key": "not-a-key", authorization: `Bearer ${key}` }],
@@ -84,7 +91,19 @@ const wrongCredentials = (key: string, foreign: string): [string, Record<string,
 /** Anything a test presents as a key: a refusal must not repeat any of it. */
 const PRESENTED = [...INGEST_KEYS, ...QUERY_KEYS, "not-a-key"];
 
-/** Routes of shipper protocols: a valid body of their own, and their own error shape (not the native JSON). */
+/** Shipper protocols answer a refusal in their own shape; everything else in the native one. */
+const protocolOf = (path: string): "splunk" | "elasticsearch" | "otlp" | "loki" | "native" =>
+  path.startsWith("/services/collector")
+    ? "splunk"
+    : path === "/v1/logs"
+      ? "otlp"
+      : path.startsWith("/loki/")
+        ? "loki"
+        : path.startsWith("/producer/") || path.startsWith("/gateway/")
+          ? "native"
+          : "elasticsearch";
+
+/** A valid OTLP and Loki body of their own (their 401 is theirs too: checked by status and header here). */
 const SHIPPER_BODIES: Record<string, string> = {
   "/v1/logs": JSON.stringify({
     resourceLogs: [{ scopeLogs: [{ logRecords: [{ body: { stringValue: "x" } }] }] }],
@@ -94,12 +113,20 @@ const SHIPPER_BODIES: Record<string, string> = {
   }),
 };
 
-const expect401 = async (res: Response, path: string): Promise<void> => {
-  expect(res.status).toBe(401);
+const expect401 = async (res: Response, path = "/producer/"): Promise<void> => {
+  const protocol = protocolOf(path);
+  // HEC tells a missing token (401) from a wrong one (403), as Splunk does.
+  expect(protocol === "splunk" ? [401, 403] : [401]).toContain(res.status);
   expect(res.headers.get("www-authenticate")).toContain("Bearer");
   const text = await res.text();
-  if (!(path in SHIPPER_BODIES))
-    expect(JSON.parse(text) as Record<string, unknown>).toMatchObject({
+  if (text === "" || protocol === "otlp" || protocol === "loki") return; // HEAD has no body; see SHIPPER_BODIES
+  const body = JSON.parse(text) as Record<string, unknown>;
+  if (protocol === "splunk")
+    expect(body).toMatchObject({ text: expect.any(String), code: expect.any(Number) });
+  else if (protocol === "elasticsearch")
+    expect(body).toMatchObject({ error: { type: "security_exception" }, status: 401 });
+  else
+    expect(body).toMatchObject({
       error: "unauthorized",
       message: expect.any(String),
       requestId: expect.any(String),
@@ -123,6 +150,10 @@ describe("producer routes with INGEST_API_KEYS", () => {
         "POST /producer/api/logs/batch",
         "POST /producer/api/logs/ingest",
         "POST /producer/api/logs/ingest/async",
+        "POST /_bulk",
+        "POST /:index/_bulk",
+        "POST /services/collector",
+        "POST /services/collector/event",
       ]),
     );
   });
@@ -131,7 +162,9 @@ describe("producer routes with INGEST_API_KEYS", () => {
     for (const r of routesOf(app).filter((x) => x.kind === "data"))
       for (const [what, headers] of wrongCredentials(ingestKey, queryKey)) {
         const res = await request(app, r, headers);
-        if (res.status !== 401) throw new Error(`${r.method} ${r.path} with ${what}: ${res.status}`);
+        const refused = protocolOf(r.path) === "splunk" ? [401, 403] : [401];
+        if (!refused.includes(res.status))
+          throw new Error(`${r.method} ${r.path} with ${what}: ${res.status}`);
         await expect401(res, r.path);
       }
     expect(publisher.calls).toBe(0);
@@ -139,7 +172,7 @@ describe("producer routes with INGEST_API_KEYS", () => {
 
   test("the key is checked before the body is read: a gzip bomb or broken JSON without a key is a 401", async () => {
     const bomb = Bun.gzipSync(new Uint8Array(32 * 1024 * 1024));
-    for (const r of routesOf(app).filter((x) => x.kind === "data")) {
+    for (const r of routesOf(app).filter((x) => x.kind === "data" && x.method === "POST")) {
       const res = await app.request(concrete(r.path), {
         method: "POST",
         headers: { "content-type": "application/json", "content-encoding": "gzip" },
@@ -150,15 +183,31 @@ describe("producer routes with INGEST_API_KEYS", () => {
     }
   });
 
-  test("each configured key is accepted, as a bearer token or in X-API-Key", async () => {
+  /** A body each route accepts: NDJSON for _bulk, an HEC event for the collector, a batch, or one event. */
+  const validBody = (path: string): string =>
+    SHIPPER_BODIES[path] ??
+    (path.endsWith("/_bulk")
+      ? `{"create":{"_index":"auth"}}\n${EVENT}\n`
+      : path.startsWith("/services/collector")
+        ? '{"event":"must never be published"}'
+        : path.endsWith("/batch")
+          ? `[${EVENT}]`
+          : EVENT);
+
+  test("each configured key is accepted in every shipper's form: Bearer, X-API-Key, Basic, ApiKey, Splunk", async () => {
+    const forms: Record<string, string>[] = [
+      { authorization: `Bearer ${ingestKey}` },
+      { "x-api-key": otherIngestKey },
+      { authorization: `Basic ${Buffer.from(`elastic:${ingestKey}`).toString("base64")}` },
+      { authorization: `ApiKey ${ingestKey}` },
+      { authorization: `ApiKey ${Buffer.from(`some-id:${otherIngestKey}`).toString("base64")}` },
+      { authorization: `Splunk ${ingestKey}` },
+    ];
     for (const r of routesOf(app).filter((x) => x.kind === "data"))
-      for (const headers of [
-        { authorization: `Bearer ${ingestKey}` },
-        { "x-api-key": otherIngestKey },
-      ] as Record<string, string>[]) {
-        const body = SHIPPER_BODIES[r.path] ?? (r.path.endsWith("/batch") ? `[${EVENT}]` : EVENT);
-        const res = await request(app, r, headers, body);
-        expect([200, 202, 204]).toContain(res.status);
+      for (const headers of forms) {
+        const res = await request(app, r, headers, validBody(r.path));
+        if (![200, 202, 204].includes(res.status))
+          throw new Error(`${r.method} ${r.path} with ${JSON.stringify(headers)}: ${res.status}`);
       }
   });
 
@@ -206,7 +255,7 @@ describe("gateway routes with QUERY_API_KEYS", () => {
       for (const [what, headers] of wrongCredentials(queryKey, ingestKey)) {
         const res = await request(app, r, headers);
         if (res.status !== 401) throw new Error(`${r.method} ${r.path} with ${what}: ${res.status}`);
-        await expect401(res, r.path);
+        await expect401(res);
       }
   });
 

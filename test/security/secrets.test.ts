@@ -68,7 +68,8 @@ const wrongKeys = (key: string): Record<string, string>[] => [
   { authorization: `Bearer ${key.slice(0, -1)}` },
   { authorization: `Bearer ${key}0` },
   { "x-api-key": key.toUpperCase() },
-  { authorization: `Basic ${Buffer.from(`u:${key}`).toString("base64")}` },
+  // Basic takes the key as the password (what shippers send); as the user name it is no key.
+  { authorization: `Basic ${Buffer.from(`${key}:u`).toString("base64")}` },
 ];
 
 describe("with the real services and passwords in every URL", () => {
