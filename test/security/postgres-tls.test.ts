@@ -176,8 +176,8 @@ describe("PostgreSQL over TLS (POSTGRES_SSL, POSTGRES_SSL_CA)", () => {
       expect(own?.ssl).toBe(true);
       expect(own?.version).toMatch(/^TLSv1\.[23]$/);
       const all = await tlsOf(name);
-      // The pool and the writer's own connection (the one COPY runs on) both showed up, both on TLS.
-      expect(new Set(all.map((c) => c.app))).toEqual(new Set([name, `${name}-writer`]));
+      // The pool, the read pool and the writer's own connection (the one COPY runs on) showed up, all on TLS.
+      expect(new Set(all.map((c) => c.app))).toEqual(new Set([name, `${name}-reader`, `${name}-writer`]));
       expect(all.every((c) => c.ssl)).toBe(true);
     } finally {
       await admin.unsafe(`drop schema if exists ${schema} cascade`).catch(() => {});
