@@ -145,6 +145,7 @@ export const EnvSchema = z.object({
   ASYNC_PUBLISH_ATTEMPTS: count(8, 1, 20),
   ASYNC_MAX_PENDING: count(10_000, 1, 10_000_000),
   PRODUCER_MAX_PENDING_EVENTS: count(50_000, 1, 10_000_000),
+  MAX_EVENT_BYTES: count(256 * 1024, 1024, 1024 * 1024 * 1024),
   MAX_MESSAGE_BYTES: count(32 * 1024, 1, 16 * 1024 * 1024),
   MAX_METADATA_BYTES: count(16 * 1024, 2, 16 * 1024 * 1024),
   CONSUMER_BATCH_SIZE: count(10_000, 1, 1_000_000),
@@ -155,6 +156,7 @@ export const EnvSchema = z.object({
   MAX_TAIL_STREAMS: count(1000, 1, 1_000_000),
   MAX_TAIL_STREAMS_PER_CLIENT: count(20, 1, 1_000_000),
   QUERY_TIMEOUT_MS: count(10_000, 100, 3_600_000),
+  STATS_MAX_SOURCES: count(100, 1, 100_000),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
