@@ -27,6 +27,20 @@ const NOT_JSON = new MalformedItem("is not valid JSON");
 const oversized = (where: string, limits: BatchLimits): MalformedItem =>
   new MalformedItem(`${where} is larger than ${limits.maxEventBytes} bytes (MAX_EVENT_BYTES)`);
 
+/**
+ * JSON.parse with no stack trace captured when it fails: the trace is never shown, and capturing it is most of
+ * the cost of a failure (~20 µs: 10,000 malformed lines spent ~200 ms on traces alone).
+ */
+const parseQuietly = (text: string): unknown => {
+  const depth = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return JSON.parse(text);
+  } finally {
+    Error.stackTraceLimit = depth;
+  }
+};
+
 const LF = 10;
 const isBlank = (byte: number | undefined): boolean =>
   byte === 0x20 || byte === 0x09 || byte === 0x0d || byte === 0x0b || byte === 0x0c;
@@ -66,7 +80,7 @@ export const ndjsonItems = async (
     if (text === "") continue;
     if (items.length >= limits.maxEvents) throw tooManyEvents(limits.maxEvents);
     try {
-      items.push(JSON.parse(text));
+      items.push(parseQuietly(text));
     } catch (error) {
       items.push(
         ++failures <= MAX_REPORTED_ERRORS
@@ -86,7 +100,7 @@ const GROUP_BYTES = 64 * 1024;
 
 const parseGroup = (body: Uint8Array, from: number, to: number): unknown[] => {
   try {
-    return JSON.parse(`[${decode(body.subarray(from, to))}]`) as unknown[];
+    return parseQuietly(`[${decode(body.subarray(from, to))}]`) as unknown[];
   } catch (error) {
     throw malformed(`is not valid JSON: ${error instanceof Error ? error.message : "invalid JSON"}`);
   }
