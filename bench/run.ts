@@ -7,13 +7,23 @@ import { note } from "./lib/progress.ts";
 import { writeResult } from "./lib/results.ts";
 import { e2e } from "./scenarios/e2e.ts";
 import { embedded } from "./scenarios/embedded.ts";
+import { hostile } from "./scenarios/hostile.ts";
 import { ingest } from "./scenarios/ingest.ts";
 import { legacy } from "./scenarios/legacy.ts";
 import { query } from "./scenarios/query.ts";
 import { sink } from "./scenarios/sink.ts";
 import { tails } from "./scenarios/tails.ts";
 
-export const SCENARIOS: Record<string, Scenario> = { ingest, sink, e2e, query, embedded, legacy, tails };
+export const SCENARIOS: Record<string, Scenario> = {
+  ingest,
+  sink,
+  e2e,
+  query,
+  embedded,
+  legacy,
+  tails,
+  hostile,
+};
 
 const USAGE = `usage: bun bench/run.ts <${Object.keys(SCENARIOS).join("|")}|all> [--tiny] [--scale x] [--rounds n] [--out dir]`;
 
