@@ -1,6 +1,7 @@
 // hostile: four garbage bodies at the size limit sent at once to the producer role (compiled binary, real
 // Kafka), while its health is polled every ~20 ms and its memory sampled. References in the same run: health
-// with no load, and the same four requests carrying valid events.
+// with no load, the same four bodies sent to a route that never reads them (the HTTP server's own cost of
+// receiving 40 MB), and the same four requests carrying valid events.
 
 import { loadavg } from "node:os";
 import { gzipSync } from "node:zlib";
@@ -86,6 +87,7 @@ export const hostile = async (opts: BenchOptions) => {
   const idle: AttackOutcome[] = [];
   const hostileRuns: AttackOutcome[] = [];
   const validRuns: AttackOutcome[] = [];
+  const unreadRuns: AttackOutcome[] = [];
   try {
     await waitFor(health, 60_000, producer);
     const p = phase("hostile: rounds", rounds, "rounds");
@@ -94,6 +96,18 @@ export const hostile = async (opts: BenchOptions) => {
         await attack(producer.pid, health, [
           { name: "idle", send: () => Bun.sleep(1000).then(() => new Response("")) },
         ]),
+      );
+      // The floor: the same bodies to a path with no route, answered 404 without reading them. What is left
+      // is the HTTP server receiving 40 MB, before any logproc code sees a byte.
+      unreadRuns.push(
+        await attack(
+          producer.pid,
+          health,
+          Object.entries(bad).map(([name, b]) => ({
+            name,
+            send: () => fetch(`${base}/no-such-route`, { method: "POST", headers: b.headers, body: b.body }),
+          })),
+        ),
       );
       const shots: Shot[] = Object.entries(bad).map(([name, b]) => ({ name, send: post(b.body, b.headers) }));
       hostileRuns.push(await attack(producer.pid, health, shots));
@@ -163,6 +177,16 @@ export const hostile = async (opts: BenchOptions) => {
       value: max(validRuns.flatMap((r) => r.answers.map((a) => a.ms))),
     }),
     figure({ name: "reference valid events: health latency max", unit: "ms", value: max(healthValid) }),
+    figure({
+      name: "reference unread (same bodies, 404 unread): slowest answer",
+      unit: "ms",
+      value: max(unreadRuns.flatMap((r) => r.answers.map((a) => a.ms))),
+    }),
+    figure({
+      name: "reference unread (same bodies, 404 unread): health latency max",
+      unit: "ms",
+      value: max(unreadRuns.flatMap((r) => r.health)),
+    }),
     figure({ name: "reference valid events: RSS growth", unit: "MiB", value: growth(validRuns) }),
   );
   res.comparisons.push(
@@ -172,6 +196,26 @@ export const hostile = async (opts: BenchOptions) => {
       better: "lower",
       referenceName: "no load, same process",
       rounds: { ours: hostileRuns.map((r) => max(r.health)), reference: idle.map((r) => max(r.health)) },
+    }),
+    compare({
+      name: "health latency max: garbage attack vs the same bodies unread",
+      unit: "ms",
+      better: "lower",
+      referenceName: "same 4 bodies to a 404 route, never read",
+      rounds: {
+        ours: hostileRuns.map((r) => max(r.health)),
+        reference: unreadRuns.map((r) => max(r.health)),
+      },
+    }),
+    compare({
+      name: "slowest answer: garbage attack vs the same bodies unread",
+      unit: "ms",
+      better: "lower",
+      referenceName: "same 4 bodies to a 404 route, never read",
+      rounds: {
+        ours: hostileRuns.map((r) => max(r.answers.map((a) => a.ms))),
+        reference: unreadRuns.map((r) => max(r.answers.map((a) => a.ms))),
+      },
     }),
     compare({
       name: "health latency max: garbage attack vs valid bodies",
