@@ -7,6 +7,7 @@ import { note } from "./lib/progress.ts";
 import { writeResult } from "./lib/results.ts";
 import { e2e } from "./scenarios/e2e.ts";
 import { embedded } from "./scenarios/embedded.ts";
+import { hostile } from "./scenarios/hostile.ts";
 import { ingest } from "./scenarios/ingest.ts";
 import { legacy } from "./scenarios/legacy.ts";
 import { protocols } from "./scenarios/protocols.ts";
@@ -23,6 +24,7 @@ export const SCENARIOS: Record<string, Scenario> = {
   legacy,
   tails,
   protocols,
+  hostile,
 };
 
 const USAGE = `usage: bun bench/run.ts <${Object.keys(SCENARIOS).join("|")}|all> [--tiny] [--scale x] [--rounds n] [--out dir]`;

@@ -67,6 +67,7 @@ export interface Config {
     apiKeys: string[];
     maxBodyBytes: number;
     maxBatchEvents: number;
+    maxEventBytes: number;
     maxMessageBytes: number;
     maxMetadataBytes: number;
     asyncAttempts: number;
@@ -84,6 +85,7 @@ export interface Config {
     rateLimit: RateLimitConfig;
     maxTailStreams: number;
     maxTailStreamsPerClient: number;
+    statsMaxSources: number;
   };
   consumer: { batchSize: number; batchBytes: number; retentionDays: number };
   /** The shipper protocols: the Elasticsearch version the handshake reports, and syslog (off without a port). */
@@ -132,6 +134,10 @@ export const loadConfig = (env: Record<string, string | undefined>, roleOverride
   const open = openRoles(e.ROLE, { ingest: e.INGEST_API_KEYS, query: e.QUERY_API_KEYS });
   const metricsProblem = metricsKeyProblem(e.METRICS_REQUIRE_KEY, open);
   if (metricsProblem) problems.push(metricsProblem);
+  if (e.MAX_EVENT_BYTES < e.MAX_MESSAGE_BYTES + e.MAX_METADATA_BYTES)
+    problems.push(
+      `MAX_EVENT_BYTES: must be at least MAX_MESSAGE_BYTES + MAX_METADATA_BYTES (${e.MAX_MESSAGE_BYTES + e.MAX_METADATA_BYTES}) (got ${e.MAX_EVENT_BYTES})`,
+    );
   if (problems.length) throw new ConfigError(problems);
 
   const postgres: PostgresConfig | undefined = e.POSTGRES_URL
@@ -200,6 +206,7 @@ export const loadConfig = (env: Record<string, string | undefined>, roleOverride
       apiKeys: e.INGEST_API_KEYS,
       maxBodyBytes: e.MAX_BODY_BYTES,
       maxBatchEvents: e.MAX_BATCH_EVENTS,
+      maxEventBytes: e.MAX_EVENT_BYTES,
       maxMessageBytes: e.MAX_MESSAGE_BYTES,
       maxMetadataBytes: e.MAX_METADATA_BYTES,
       asyncAttempts: e.ASYNC_PUBLISH_ATTEMPTS,
@@ -215,6 +222,7 @@ export const loadConfig = (env: Record<string, string | undefined>, roleOverride
       rateLimit,
       maxTailStreams: e.MAX_TAIL_STREAMS,
       maxTailStreamsPerClient: e.MAX_TAIL_STREAMS_PER_CLIENT,
+      statsMaxSources: e.STATS_MAX_SOURCES,
     },
     consumer: {
       batchSize: e.CONSUMER_BATCH_SIZE,

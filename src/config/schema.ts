@@ -156,6 +156,7 @@ export const EnvSchema = z.object({
   ASYNC_PUBLISH_ATTEMPTS: count(8, 1, 20),
   ASYNC_MAX_PENDING: count(10_000, 1, 10_000_000),
   PRODUCER_MAX_PENDING_EVENTS: count(50_000, 1, 10_000_000),
+  MAX_EVENT_BYTES: count(256 * 1024, 1024, 1024 * 1024 * 1024),
   MAX_MESSAGE_BYTES: count(32 * 1024, 1, 16 * 1024 * 1024),
   MAX_METADATA_BYTES: count(16 * 1024, 2, 16 * 1024 * 1024),
   CONSUMER_BATCH_SIZE: count(10_000, 1, 1_000_000),
@@ -174,6 +175,7 @@ export const EnvSchema = z.object({
   SYSLOG_MAX_CONNECTIONS: count(256, 1, 100_000),
   SYSLOG_MAX_LINE_BYTES: count(64 * 1024, 480, 16 * 1024 * 1024),
   SYSLOG_IDLE_TIMEOUT_S: count(300, 1, 86_400),
+  STATS_MAX_SOURCES: count(100, 1, 100_000),
 });
 
 export type Env = z.infer<typeof EnvSchema>;

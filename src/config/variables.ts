@@ -109,6 +109,11 @@ export const VARIABLES: readonly Variable[] = [
     default: "50000",
     help: "events accepted but not yet confirmed by the bus; past it ingest answers 503 with Retry-After",
   },
+  {
+    name: "MAX_EVENT_BYTES",
+    default: "262144",
+    help: "largest JSON text of one event (a batch item, or a single-event body); a larger one is not parsed",
+  },
   { name: "MAX_MESSAGE_BYTES", default: "32768", help: "largest message, UTF-8 bytes" },
   { name: "MAX_METADATA_BYTES", default: "16384", help: "largest metadata, serialized bytes" },
   { name: "CONSUMER_BATCH_SIZE", default: "10000", help: "most events written in one COPY transaction" },
@@ -155,5 +160,10 @@ export const VARIABLES: readonly Variable[] = [
     name: "SYSLOG_IDLE_TIMEOUT_S",
     default: "300",
     help: "a syslog TCP connection silent this long is closed",
+  },
+  {
+    name: "STATS_MAX_SOURCES",
+    default: "100",
+    help: "sources listed by count in a stats answer; the rest are summed in otherSources",
   },
 ];

@@ -71,3 +71,16 @@ export class WriteTimeoutError extends Error {
 export class MalformedItem {
   constructor(readonly reason: string) {}
 }
+
+/** A batch answer names its first this-many item errors (with their index) and counts all of them. */
+export const MAX_REPORTED_ERRORS = 100;
+
+/** A batch with more events than its limit: refused as soon as the count passes it, before the rest is read. */
+export const tooManyEvents = (max: number): DomainError =>
+  new DomainError(
+    "payload_too_large",
+    `a batch holds at most ${max} events (MAX_BATCH_EVENTS); this one has more`,
+    {
+      details: [{ field: "body", message: `more than ${max} events` }],
+    },
+  );

@@ -56,6 +56,7 @@ export const statsJson = (s: Stats, since: number, until: number) => ({
   totalLogs: s.totalLogs,
   levelCounts: s.levelCounts,
   sourceCounts: s.sourceCounts,
+  otherSources: s.otherSources,
   timeRange: { since: toIso(since), until: toIso(until) },
   histogram: s.histogram.map((b) => ({ start: toIso(b.start), count: b.count, levels: b.levels })),
 });

@@ -56,18 +56,27 @@ export interface StatsQuery {
   end: number;
   /** Width of one histogram bucket, ms (a multiple of one minute). */
   bucketMs: number;
+  /** Most sources listed by count (STATS_MAX_SOURCES); the others are summed in otherSources. */
+  maxSources: number;
 }
+
+/** Events by level: a null-prototype object (see emptyCounts). */
+export type LevelCounts = Partial<Record<Level, number>>;
 
 export interface HistogramBucket {
   start: number;
   count: number;
-  levels: Partial<Record<Level, number>>;
+  levels: LevelCounts;
 }
 
+/** Counts keyed by client text are null-prototype objects (emptyCounts): any source name is a plain key. */
 export interface Stats {
   totalLogs: number;
-  levelCounts: Partial<Record<Level, number>>;
+  levelCounts: LevelCounts;
+  /** The maxSources sources with the most events (ties by name). */
   sourceCounts: Record<string, number>;
+  /** Events of every source not in sourceCounts: totalLogs = Σ sourceCounts + otherSources. */
+  otherSources: number;
   histogram: HistogramBucket[];
 }
 

@@ -1,6 +1,7 @@
-// Reads an ingest request body safely: content type check, size cap before and after gzip, JSON or NDJSON parse.
+// Reads an ingest request body safely: content type check, size cap before and after gzip, UTF-8 check.
 
-import { DomainError, MalformedItem } from "../domain/errors.ts";
+import { isUtf8 } from "node:buffer";
+import { DomainError } from "../domain/errors.ts";
 
 export type BodyKind = "json" | "ndjson";
 
@@ -29,23 +30,33 @@ export const bodyKind = (contentType: string | undefined): BodyKind => {
   );
 };
 
-const tooLarge = (max: number) =>
-  new DomainError("payload_too_large", `the request body exceeds ${max} bytes`);
+/** A size limit and the setting that sets it, so a 413 names both. */
+export interface SizeLimit {
+  bytes: number;
+  setting: string;
+}
+
+const tooLarge = (limit: SizeLimit, what: string) =>
+  new DomainError("payload_too_large", `${what} exceeds ${limit.bytes} bytes (${limit.setting})`, {
+    details: [{ field: "body", message: `more than ${limit.bytes} bytes` }],
+  });
 
 /** A body that cannot be read as JSON text: a 400 naming the body as the field, like every other 400. */
-const malformed = (problem: string): DomainError =>
+export const malformed = (problem: string): DomainError =>
   new DomainError("malformed_json", `the request body ${problem}`, {
     details: [{ field: "body", message: problem }],
   });
-
-const UTF8 = new TextDecoder("utf-8", { fatal: true });
 
 const unreadable = (): never => {
   throw malformed("could not be read (truncated or corrupt compression)");
 };
 
-/** Collects a byte stream, failing as soon as it passes max bytes. */
-const collect = async (stream: ReadableStream<Uint8Array>, max: number): Promise<Uint8Array> => {
+/** Collects a byte stream, failing as soon as it passes the limit. */
+const collect = async (
+  stream: ReadableStream<Uint8Array>,
+  limit: SizeLimit,
+  what: string,
+): Promise<Uint8Array> => {
   const chunks: Uint8Array[] = [];
   let size = 0;
   const reader = stream.getReader();
@@ -54,28 +65,33 @@ const collect = async (stream: ReadableStream<Uint8Array>, max: number): Promise
       const { done, value } = await reader.read();
       if (done) break;
       size += value.byteLength;
-      if (size > max) {
+      if (size > limit.bytes) {
         await reader.cancel().catch(() => {});
-        throw tooLarge(max);
+        throw tooLarge(limit, what);
       }
       chunks.push(value);
     }
   } catch (error) {
     if (error instanceof DomainError) throw error;
-    throw malformed("could not be read (truncated or corrupt compression)");
+    unreadable();
   }
   return Buffer.concat(chunks);
 };
 
+const BODY_LIMIT_SETTING = "MAX_BODY_BYTES";
+
 /**
- * The body's bytes, gunzipped when Content-Encoding says gzip, at most maxBytes after decompression.
- * `identityEncodings` names encodings a protocol decodes itself (Loki's snappy): read as they are.
+ * The body's bytes, gunzipped when Content-Encoding says gzip, at most `limit` bytes after decompression.
+ * `identityEncodings` names encodings a protocol decodes itself (Loki's snappy): read as they are. `what`
+ * names the thing measured in the 413 ("the request body", "an event").
  */
 export const readBodyBytes = async (
   req: Request,
-  maxBytes: number,
+  limit: number | SizeLimit,
   identityEncodings: readonly string[] = [],
+  what = "the request body",
 ): Promise<Uint8Array> => {
+  const max = typeof limit === "number" ? { bytes: limit, setting: BODY_LIMIT_SETTING } : limit;
   const declared = Number(req.headers.get("content-length") ?? Number.NaN);
   const given = (req.headers.get("content-encoding") ?? "identity").trim().toLowerCase();
   const encoding = identityEncodings.includes(given) ? "identity" : given;
@@ -86,31 +102,43 @@ export const readBodyBytes = async (
       `Content-Encoding ${encoding} is not accepted; use gzip or none`,
     );
   // gzip adds only a few bytes to incompressible data, so a compressed body over the limit expands past it too.
-  if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge(maxBytes);
+  if (Number.isFinite(declared) && declared > max.bytes) throw tooLarge(max, what);
   if (!req.body) return new Uint8Array(0);
-  let bytes: Uint8Array;
   if (!gzip && Number.isFinite(declared)) {
     // A declared length bounds what the server reads (and is within the limit): one native read, no stream.
-    bytes = new Uint8Array(await req.arrayBuffer().catch(unreadable));
-    if (bytes.byteLength > maxBytes) throw tooLarge(maxBytes);
-  } else {
-    // The limit applies to the decompressed bytes, counted as they stream out: a gzip bomb stops at maxBytes.
-    const stream = gzip ? req.body.pipeThrough(new DecompressionStream("gzip")) : req.body;
-    bytes = await collect(stream, maxBytes);
+    const bytes = new Uint8Array(await req.arrayBuffer().catch(unreadable));
+    if (bytes.byteLength > max.bytes) throw tooLarge(max, what);
+    return bytes;
   }
+  // The limit applies to the decompressed bytes, counted as they stream out: a gzip bomb stops at the limit.
+  const stream = gzip ? req.body.pipeThrough(new DecompressionStream("gzip")) : req.body;
+  return collect(stream, max, what);
+};
+
+/** The body's bytes as readBodyBytes reads them, checked to be UTF-8 (so that any part of it decodes alone). */
+export const readBody = async (
+  req: Request,
+  limit: number | SizeLimit,
+  what = "the request body",
+): Promise<Uint8Array> => {
+  const bytes = await readBodyBytes(req, limit, [], what);
+  // One native pass (no string built): every slice of a valid body then decodes on its own.
+  if (!isUtf8(bytes)) throw malformed("is not valid UTF-8");
   return bytes;
 };
 
-export const readBodyText = async (req: Request, maxBytes: number): Promise<string> =>
-  utf8Text(await readBodyBytes(req, maxBytes));
+const TEXT = new TextDecoder("utf-8");
 
-/** Bytes as UTF-8 text; a 400 when they are not UTF-8. */
+/** Text of UTF-8 bytes already checked by readBody; a leading byte order mark is dropped. */
+export const decodeText = (bytes: Uint8Array): string => TEXT.decode(bytes);
+
+export const readBodyText = async (req: Request, limit: number | SizeLimit, what?: string): Promise<string> =>
+  decodeText(await readBody(req, limit, what));
+
+/** Bytes as UTF-8 text; a 400 when they are not UTF-8 (for bodies read by readBodyBytes). */
 export const utf8Text = (bytes: Uint8Array): string => {
-  try {
-    return UTF8.decode(bytes);
-  } catch {
-    throw malformed("is not valid UTF-8");
-  }
+  if (!isUtf8(bytes)) throw malformed("is not valid UTF-8");
+  return decodeText(bytes);
 };
 
 export const parseJsonBody = (text: string): unknown => {
@@ -120,24 +148,4 @@ export const parseJsonBody = (text: string): unknown => {
   } catch (error) {
     throw malformed(`is not valid JSON: ${error instanceof Error ? error.message : "invalid JSON"}`);
   }
-};
-
-/** One JSON value per non-empty line; a line that is not JSON becomes a failed item, not a failed request. */
-export const parseNdjson = (text: string): unknown[] => {
-  const items: unknown[] = [];
-  const lines = text.split("\n");
-  for (let i = 0; i < lines.length; i++) {
-    const line = (lines[i] ?? "").trim();
-    if (line === "") continue;
-    try {
-      items.push(JSON.parse(line));
-    } catch (error) {
-      items.push(
-        new MalformedItem(
-          `line ${i + 1} is not valid JSON: ${error instanceof Error ? error.message : "invalid"}`,
-        ),
-      );
-    }
-  }
-  return items;
 };

@@ -77,7 +77,8 @@ const HOT = new Map<string, "logs" | "search">([
 ]);
 
 const paramsOf = (c: Context): Params => {
-  const out: Params = {};
+  // Keyed by whatever names the client sends: no prototype, so "__proto__" or "constructor" is just a name.
+  const out: Params = Object.create(null);
   for (const [name, values] of Object.entries(c.req.queries()))
     out[name] = LISTS.has(name) ? values.join(",") : values[0];
   return out;

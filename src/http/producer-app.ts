@@ -6,7 +6,8 @@ import type { Logger } from "../observability/logger.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import type { Health } from "../ports/log-bus.ts";
 import type { Ingest } from "../services/ingest.ts";
-import { bodyKind, parseJsonBody, parseNdjson, readBodyText } from "./body.ts";
+import { jsonArrayItems, ndjsonItems } from "./batch-items.ts";
+import { bodyKind, parseJsonBody, readBody, readBodyText } from "./body.ts";
 import { notFound, onError } from "./errors.ts";
 import { mountElasticsearch } from "./ingest/elasticsearch.ts";
 import { mountLoki } from "./ingest/loki.ts";
@@ -22,6 +23,9 @@ export interface ProducerAppDeps {
   health: () => Promise<Health>;
   apiKeys: readonly string[];
   maxBodyBytes: number;
+  /** Most bytes of JSON text in one event: the single-event routes' body limit, and each batch item's. */
+  maxEventBytes: number;
+  maxBatchEvents: number;
   logger: Logger;
   metrics?: Metrics;
   metricsExposure: Omit<MetricsExposure, "metrics">;
@@ -72,7 +76,11 @@ export const createProducerApp = (deps: ProducerAppDeps): Hono => {
   const readOne = async (req: Request): Promise<unknown> => {
     if (bodyKind(req.headers.get("content-type") ?? undefined) !== "json")
       throw new DomainError("unsupported_media_type", "a single event must be sent as application/json");
-    return parseJsonBody(await readBodyText(req, deps.maxBodyBytes));
+    const limit =
+      deps.maxEventBytes < deps.maxBodyBytes
+        ? { bytes: deps.maxEventBytes, setting: "MAX_EVENT_BYTES" }
+        : { bytes: deps.maxBodyBytes, setting: "MAX_BODY_BYTES" };
+    return parseJsonBody(await readBodyText(req, limit, "an event"));
   };
 
   app.post(`${BASE}/ingest`, timed("ingest"), ...guards, async (c) => {
@@ -87,17 +95,9 @@ export const createProducerApp = (deps: ProducerAppDeps): Hono => {
 
   app.post(`${BASE}/batch`, timed("batch"), ...guards, async (c) => {
     const kind = bodyKind(c.req.header("content-type"));
-    const text = await readBodyText(c.req.raw, deps.maxBodyBytes);
-    let items: unknown[];
-    if (kind === "ndjson") items = parseNdjson(text);
-    else {
-      const parsed = parseJsonBody(text);
-      if (!Array.isArray(parsed))
-        throw new DomainError("validation_failed", "a batch must be a JSON array of events", {
-          details: [{ field: "body", message: "must be a JSON array" }],
-        });
-      items = parsed;
-    }
+    const body = await readBody(c.req.raw, deps.maxBodyBytes);
+    const limits = { maxEvents: deps.maxBatchEvents, maxEventBytes: deps.maxEventBytes };
+    const items = kind === "ndjson" ? await ndjsonItems(body, limits) : await jsonArrayItems(body, limits);
     const outcome = await deps.ingest.batch(items);
     return c.json({
       status: "completed",

@@ -43,6 +43,7 @@ export const buildGatewayApp = (config: Config, parts: GatewayParts, opts: Gatew
     cache,
     cacheTtlMs: config.query.cacheTtlMs,
     liveTtlMs: config.query.liveTtlMs,
+    statsMaxSources: config.query.statsMaxSources,
     ...(opts.watermarkReuseMs !== undefined ? { watermarkReuseMs: opts.watermarkReuseMs } : {}),
     observer: {
       cache: (result) => cacheResults[result]?.inc(),

@@ -97,6 +97,8 @@ const assemble = (config: Config, parts: ProducerParts) => {
     health: () => publisher.health(),
     apiKeys: config.ingest.apiKeys,
     maxBodyBytes: config.ingest.maxBodyBytes,
+    maxEventBytes: config.ingest.maxEventBytes,
+    maxBatchEvents: config.ingest.maxBatchEvents,
     logger,
     ...(metrics ? { metrics } : {}),
     metricsExposure: {

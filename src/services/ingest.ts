@@ -1,6 +1,13 @@
 // Ingest use-case: validate raw events, publish the valid ones, report each rejected item by index and field.
 
-import { DomainError, isOverloaded, MalformedItem, validationError } from "../domain/errors.ts";
+import {
+  DomainError,
+  isOverloaded,
+  MAX_REPORTED_ERRORS,
+  MalformedItem,
+  tooManyEvents,
+  validationError,
+} from "../domain/errors.ts";
 import {
   type EventLimits,
   type EventParseResult,
@@ -9,6 +16,7 @@ import {
 } from "../domain/log-event.ts";
 import type { LogPublisher } from "../ports/log-bus.ts";
 import { createAsyncSender } from "./async-sender.ts";
+import { createTimeSlicer } from "./time-slices.ts";
 
 export interface BatchItemError {
   index: number;
@@ -54,9 +62,6 @@ export interface IngestDeps {
   /** Most async events awaiting the bus, retries included; past it the async endpoint answers 503. */
   maxAsyncPending?: number;
 }
-
-/** Errors reported per batch item are capped so a 10,000-item garbage batch gets a bounded reply. */
-const MAX_REPORTED_ERRORS = 1000;
 
 export const createIngest = (deps: IngestDeps) => {
   const parseEvent = makeEventParser(deps.limits);
@@ -138,15 +143,13 @@ export const createIngest = (deps: IngestDeps) => {
     },
 
     /**
-     * Validates every item; publishes the valid ones together; reports the others (all of them with
-     * allErrors, which the shipper protocols need to answer per item; batches are bounded by maxBatchEvents).
+     * Validates every item, yielding to the event loop between slices; publishes the valid ones together;
+     * reports the first MAX_REPORTED_ERRORS errors by index (all of them with allErrors, which the shipper
+     * protocols need to answer per item; batches are bounded by maxBatchEvents) and counts every failed item.
      */
     async batch(items: unknown[], opts: { allErrors?: boolean } = {}): Promise<BatchOutcome> {
-      if (items.length > deps.maxBatchEvents)
-        throw new DomainError(
-          "payload_too_large",
-          `a batch holds at most ${deps.maxBatchEvents} events (got ${items.length})`,
-        );
+      if (items.length > deps.maxBatchEvents) throw tooManyEvents(deps.maxBatchEvents);
+      const slicer = createTimeSlicer();
       const receivedAt = Date.now();
       const valid: LogEvent[] = [];
       const errors: BatchItemError[] = [];
@@ -155,6 +158,7 @@ export const createIngest = (deps: IngestDeps) => {
         if (opts.allErrors || errors.length < MAX_REPORTED_ERRORS) errors.push({ index, field, message });
       };
       for (let index = 0; index < items.length; index++) {
+        if (slicer.due()) await slicer.pause();
         const raw = items[index];
         if (raw instanceof MalformedItem) {
           failureCount++;

@@ -34,6 +34,8 @@ export interface QueryDeps {
   cacheTtlMs: number;
   /** Lifetime of an answer whose window reaches now (relative windows move with time). */
   liveTtlMs: number;
+  /** Most sources a stats answer lists (STATS_MAX_SOURCES); the rest are summed in otherSources. */
+  statsMaxSources: number;
   observer?: QueryObserver;
   /** How long the watermark itself may be reused in this process; well under liveTtlMs. */
   watermarkReuseMs?: number;
@@ -106,7 +108,12 @@ export const createQueryService = (deps: QueryDeps) => {
       return cached(
         `q:${w}:${JSON.stringify(["stats", hoursBack])}`,
         () => deps.liveTtlMs,
-        async () => statsJson(await deps.reader.stats({ start: since, end, bucketMs }), since, end),
+        async () =>
+          statsJson(
+            await deps.reader.stats({ start: since, end, bucketMs, maxSources: deps.statsMaxSources }),
+            since,
+            end,
+          ),
       );
     },
 

@@ -11,7 +11,7 @@ setDefaultTimeout(240_000);
 
 const ROOT = resolve(import.meta.dir, "../..");
 const BUN = join(ROOT, "node_modules/.bin/bun");
-const SCENARIOS = ["ingest", "sink", "e2e", "query", "embedded", "legacy", "tails"] as const;
+const SCENARIOS = ["ingest", "sink", "e2e", "query", "embedded", "legacy", "tails", "hostile"] as const;
 const out = mkdtempSync(join(tmpdir(), "logproc-bench-tiny-"));
 let exitCode = -1;
 let log = "";

@@ -621,7 +621,12 @@ export const logStoreContract = (name: string, make: () => Promise<StoreUnderTes
         ];
         await write(events);
         await write([{ ...(events[1] as LogEvent), timestamp: T0 + MINUTE }]); // a duplicate counts nothing
-        const stats = await reader.stats({ start: T0, end: T0 + 3 * MINUTE - 1, bucketMs: MINUTE });
+        const stats = await reader.stats({
+          start: T0,
+          end: T0 + 3 * MINUTE - 1,
+          bucketMs: MINUTE,
+          maxSources: 100,
+        });
         expect(stats.totalLogs).toBe(4);
         expect(stats.levelCounts).toEqual({ INFO: 2, WARN: 1, ERROR: 1 });
         expect(stats.sourceCounts).toEqual({ api: 2, web: 2 });
@@ -634,7 +639,12 @@ export const logStoreContract = (name: string, make: () => Promise<StoreUnderTes
           [T0 + 2 * MINUTE, 1],
         ]);
         expect(stats.histogram[0]?.levels).toEqual({ INFO: 1, WARN: 1 });
-        const wide = await reader.stats({ start: T0, end: T0 + 3 * MINUTE - 1, bucketMs: 3 * MINUTE });
+        const wide = await reader.stats({
+          start: T0,
+          end: T0 + 3 * MINUTE - 1,
+          bucketMs: 3 * MINUTE,
+          maxSources: 100,
+        });
         expect(wide.histogram.map((b) => [b.start, b.count])).toEqual([[T0, 4]]);
       });
 
@@ -657,7 +667,7 @@ export const logStoreContract = (name: string, make: () => Promise<StoreUnderTes
           const inside = events.filter(
             (e) => e.timestamp >= from && Math.floor(e.timestamp / MINUTE) * MINUTE <= end,
           );
-          const stats = await reader.stats({ start, end, bucketMs });
+          const stats = await reader.stats({ start, end, bucketMs, maxSources: 100 });
           expect(stats.totalLogs).toBe(inside.length);
           const bySource: Record<string, number> = {};
           const byLevel: Partial<Record<Level, number>> = {};
@@ -695,7 +705,9 @@ export const logStoreContract = (name: string, make: () => Promise<StoreUnderTes
         await write(recent);
         const mark = await reader.watermark();
         const whole = { start: OLD - DAY, end: T0 + 60 * MINUTE };
-        expect((await reader.stats({ ...whole, bucketMs: 60 * MINUTE })).totalLogs).toBe(2_530);
+        expect((await reader.stats({ ...whole, bucketMs: 60 * MINUTE, maxSources: 100 })).totalLogs).toBe(
+          2_530,
+        );
 
         expect((await writer.retain(3)).length).toBeGreaterThan(0);
 
@@ -710,11 +722,11 @@ export const logStoreContract = (name: string, make: () => Promise<StoreUnderTes
         expect((await reader.search({ ...query(whole), terms: parseSearch("ancient") })).items).toEqual([]);
         const found = await reader.search({ ...query({ ...whole, size: 100 }), terms: parseSearch("disk") });
         expect(found.items.map((i) => i.id).sort()).toEqual(recent.map((e) => e.id).sort());
-        const stats = await reader.stats({ ...whole, bucketMs: 60 * MINUTE });
+        const stats = await reader.stats({ ...whole, bucketMs: 60 * MINUTE, maxSources: 100 });
         expect(stats.totalLogs).toBe(30);
         expect(stats.sourceCounts).toEqual({ api: 30 });
         expect(stats.levelCounts).toEqual({ INFO: 15, WARN: 15 });
-        expect((await reader.stats({ ...oldWindow, bucketMs: MINUTE })).totalLogs).toBe(0);
+        expect((await reader.stats({ ...oldWindow, bucketMs: MINUTE, maxSources: 100 })).totalLogs).toBe(0);
         expect(await reader.watermark()).toBe(mark);
         // Nothing more to remove, and new events are stored after it.
         expect(await writer.retain(3)).toEqual([]);

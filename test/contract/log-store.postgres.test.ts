@@ -2,9 +2,10 @@
 
 import { createPostgresStore } from "../../src/adapters/store/postgres/store.ts";
 import { testPostgresConfig, uniqueName } from "../helpers/services.ts";
-import { logStoreContract } from "./log-store.contract.ts";
+import { logStoreContract, type StoreUnderTest } from "./log-store.contract.ts";
+import { statsKeysContract } from "./log-store-stats-keys.contract.ts";
 
-logStoreContract("postgres", async () => {
+const make = async (): Promise<StoreUnderTest> => {
   const schema = uniqueName("t");
   const store = createPostgresStore(testPostgresConfig(), { schema });
   await store.writer.start();
@@ -18,4 +19,7 @@ logStoreContract("postgres", async () => {
       await store.reader.stop();
     },
   };
-});
+};
+
+logStoreContract("postgres", make);
+statsKeysContract("postgres", make);

@@ -4,9 +4,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createSqliteStore } from "../../src/adapters/store/sqlite.ts";
-import { logStoreContract } from "./log-store.contract.ts";
+import { logStoreContract, type StoreUnderTest } from "./log-store.contract.ts";
+import { statsKeysContract } from "./log-store-stats-keys.contract.ts";
 
-logStoreContract("sqlite", async () => {
+const make = async (): Promise<StoreUnderTest> => {
   const dir = mkdtempSync(join(tmpdir(), "logproc-sqlite-"));
   const store = createSqliteStore(join(dir, "logs.db"));
   await store.writer.start();
@@ -20,4 +21,7 @@ logStoreContract("sqlite", async () => {
       rmSync(dir, { recursive: true, force: true });
     },
   };
-});
+};
+
+logStoreContract("sqlite", make);
+statsKeysContract("sqlite", make);

@@ -24,6 +24,7 @@ interface StatsBody {
   totalLogs: number;
   levelCounts: Record<string, number>;
   sourceCounts: Record<string, number>;
+  otherSources: number;
   timeRange: { since: string; until: string };
   histogram: { start: string; count: number; levels: Record<string, number> }[];
 }
@@ -38,7 +39,7 @@ const sum = (o: Record<string, number>): number => Object.values(o).reduce((a, b
 
 const expectConsistent = (s: StatsBody): void => {
   expect(sum(s.levelCounts)).toBe(s.totalLogs);
-  expect(sum(s.sourceCounts)).toBe(s.totalLogs);
+  expect(sum(s.sourceCounts) + s.otherSources).toBe(s.totalLogs);
   expect(s.histogram.reduce((a, b) => a + b.count, 0)).toBe(s.totalLogs);
   for (const b of s.histogram) expect(sum(b.levels)).toBe(b.count);
   const levelsInBuckets: Record<string, number> = {};
@@ -96,5 +97,36 @@ describe("stats", () => {
     const s = await stats();
     expect(s.levelCounts.TRACE).toBe(1);
     expectConsistent(s);
+  });
+});
+
+describe("sources named by clients", () => {
+  test("JavaScript's own property names count like any name; only STATS_MAX_SOURCES are listed", async () => {
+    const g = await createGatewayFixture({ env: { STATS_MAX_SOURCES: "3" } });
+    try {
+      // Pairs, not an object literal: in a literal, `__proto__: 4` is no key at all.
+      const counts: [string, number][] = [
+        ["constructor", 5],
+        ["__proto__", 4],
+        ["toString", 3],
+        ["hasOwnProperty", 2],
+        ["valueOf", 1],
+      ];
+      for (const [source, n] of counts)
+        await g.write(...Array.from({ length: n }, () => ({ source, timestamp: now - 60_000 })));
+      const r = await g.get("stats?hoursBack=1");
+      expect(r.status).toBe(200);
+      const s: StatsBody = r.body;
+      expect(Object.entries(s.sourceCounts)).toEqual([
+        ["constructor", 5],
+        ["__proto__", 4],
+        ["toString", 3],
+      ]);
+      expect(s.otherSources).toBe(3);
+      expect(s.totalLogs).toBe(15);
+      expectConsistent(s);
+    } finally {
+      await g.close();
+    }
   });
 });

@@ -117,7 +117,12 @@ describe("postgres store with two concurrent writers", () => {
         [1, String(30 * PER_BATCH)],
       ]),
     );
-    const stats = await reader.reader.stats({ start: now - 3_600_000, end: now, bucketMs: 3_600_000 });
+    const stats = await reader.reader.stats({
+      start: now - 3_600_000,
+      end: now,
+      bucketMs: 3_600_000,
+      maxSources: 100,
+    });
     expect(stats.totalLogs).toBe(BATCHES * PER_BATCH);
   });
 });

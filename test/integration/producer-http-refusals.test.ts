@@ -45,13 +45,22 @@ describe("refusals", () => {
       });
   });
 
+  const deeplyNested = (depth: number) =>
+    `{"level":"info","message":"m","source":"s","metadata":${'{"a":'.repeat(depth)}1${"}".repeat(depth + 1)}`;
+
   test("metadata nested far past the limit is a 400 naming it, not a stack overflow", async () => {
-    const { post } = await producerHarness(cleanups);
-    const depth = 200_000;
-    const text = `{"level":"info","message":"m","source":"s","metadata":${'{"a":'.repeat(depth)}1${"}".repeat(depth + 1)}`;
-    const res = await post("/ingest", text);
+    // A body this large is refused unread by default (MAX_EVENT_BYTES); raised here so that it is parsed.
+    const { post } = await producerHarness(cleanups, { MAX_EVENT_BYTES: String(2 * 1024 * 1024) });
+    const res = await post("/ingest", deeplyNested(200_000));
     expect(res.status).toBe(400);
     expect((await replyOf(res)).details).toEqual([{ field: "metadata", message: expect.any(String) }]);
+  });
+
+  test("a single event over MAX_EVENT_BYTES is 413 naming the limit, before it is parsed", async () => {
+    const { post } = await producerHarness(cleanups);
+    const res = await post("/ingest", deeplyNested(200_000));
+    expect(res.status).toBe(413);
+    expect((await replyOf(res)).message).toBe("an event exceeds 262144 bytes (MAX_EVENT_BYTES)");
   });
 
   test("a body over the 10 MiB default is 413; another content type is 415", async () => {

@@ -2,8 +2,8 @@
 
 import { describe, expect, test } from "bun:test";
 import { gzipSync } from "node:zlib";
-import { DomainError, MalformedItem } from "../../src/domain/errors.ts";
-import { bodyKind, parseJsonBody, parseNdjson, readBodyText } from "../../src/http/body.ts";
+import { DomainError } from "../../src/domain/errors.ts";
+import { bodyKind, parseJsonBody, readBodyText } from "../../src/http/body.ts";
 
 const post = (
   body: string | Uint8Array | ReadableStream<Uint8Array> | null,
@@ -143,25 +143,5 @@ describe("parseJsonBody", () => {
 
   test("JSON escapes that make a lone surrogate parse; the event schema refuses them later", () => {
     expect(parseJsonBody('"\\ud800"')).toBe("\ud800");
-  });
-});
-
-describe("parseNdjson", () => {
-  test("one value per line; blank lines, CRLF and a final newline are fine", () => {
-    expect(parseNdjson('{"a":1}\r\n\n  {"b":2}  \n[3]\n')).toEqual([{ a: 1 }, { b: 2 }, [3]]);
-  });
-
-  test("a line that is not JSON becomes a malformed item naming the line, the others still parse", () => {
-    const items = parseNdjson('{"a":1}\n{oops\n{"c":3}');
-    expect(items).toHaveLength(3);
-    expect(items[0]).toEqual({ a: 1 });
-    expect(items[1]).toBeInstanceOf(MalformedItem);
-    expect(items[1] instanceof MalformedItem ? items[1].reason : "").toStartWith("line 2 is not valid JSON");
-    expect(items[2]).toEqual({ c: 3 });
-  });
-
-  test("an empty body is an empty batch", () => {
-    expect(parseNdjson("")).toEqual([]);
-    expect(parseNdjson("\n\n")).toEqual([]);
   });
 });

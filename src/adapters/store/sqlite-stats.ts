@@ -1,9 +1,11 @@
 // Embedded stats from the rollups only: levels and the histogram from minute × level, sources from whole
-// hours plus the edge minutes, all over the same minutes, so totalLogs = Σ levelCounts = Σ sourceCounts.
+// hours plus the edge minutes, all over the same minutes, so totalLogs = Σ levelCounts = Σ sourceCounts +
+// otherSources (the events of the sources past the q.maxSources largest).
 
 import type { Database } from "bun:sqlite";
+import { emptyCounts, topCounts } from "../../domain/counts.ts";
 import type { Level } from "../../domain/level.ts";
-import type { HistogramBucket, Stats, StatsQuery } from "../../domain/query.ts";
+import type { HistogramBucket, LevelCounts, Stats, StatsQuery } from "../../domain/query.ts";
 
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
@@ -36,25 +38,24 @@ export const createSqliteStats = (db: Database) => {
         add(sourcesByMinute.all(hTo, to));
       } else add(sourcesByMinute.all(from, to));
 
-      const levelCounts: Partial<Record<Level, number>> = {};
+      const levelCounts = emptyCounts<LevelCounts>();
       const buckets = new Map<number, HistogramBucket>();
       let totalLogs = 0;
       for (const r of levelsIn.all(from, to)) {
         totalLogs += r.n;
         levelCounts[r.level] = (levelCounts[r.level] ?? 0) + r.n;
         const start = from + Math.floor((r.minute - from) / q.bucketMs) * q.bucketMs;
-        const b = buckets.get(start) ?? { start, count: 0, levels: {} };
+        const b = buckets.get(start) ?? { start, count: 0, levels: emptyCounts<LevelCounts>() };
         b.count += r.n;
         b.levels[r.level] = (b.levels[r.level] ?? 0) + r.n;
         buckets.set(start, b);
       }
       const histogram: HistogramBucket[] = [];
       for (let start = from; start <= q.end; start += q.bucketMs)
-        histogram.push(buckets.get(start) ?? { start, count: 0, levels: {} });
-      // Sources come out as a plain object (the API's shape) built without a prototype: a source named
-      // "__proto__" or "constructor" is a count like any other.
-      const sourceCounts = Object.create(null) as Record<string, number>;
-      for (const [source, n] of sources) sourceCounts[source] = n;
-      return { totalLogs, levelCounts, sourceCounts, histogram };
+        histogram.push(buckets.get(start) ?? { start, count: 0, levels: emptyCounts<LevelCounts>() });
+      // Sources come out as an object without a prototype (emptyCounts): a source named "__proto__" or
+      // "constructor" is a count like any other.
+      const { top, rest } = topCounts(sources, q.maxSources);
+      return { totalLogs, levelCounts, sourceCounts: top, otherSources: rest, histogram };
     })();
 };
