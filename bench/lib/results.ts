@@ -145,7 +145,7 @@ export const markdown = (results: ScenarioResult[]): string => {
   return `${out.join("\n")}\n`;
 };
 
-const ORDER = ["ingest", "sink", "e2e", "query", "embedded", "legacy"];
+const ORDER = ["ingest", "sink", "e2e", "query", "embedded", "legacy", "soak"];
 
 export const readResults = (dir: string): ScenarioResult[] =>
   readdirSync(dir)
