@@ -1,4 +1,4 @@
-// Benchmark entry: npm run bench -- <scenario|all> [--tiny] [--scale x] [--rounds n] [--out dir]
+// Benchmark entry: npm run bench -- <scenario|all> [--tiny] [--scale x] [--rounds n] [--minutes n] [--out dir]
 
 import { resolve } from "node:path";
 import type { BenchOptions, Scenario } from "./lib/context.ts";
@@ -13,9 +13,11 @@ import { legacy } from "./scenarios/legacy.ts";
 import { protocols } from "./scenarios/protocols.ts";
 import { query } from "./scenarios/query.ts";
 import { sink } from "./scenarios/sink.ts";
+import { soak } from "./scenarios/soak.ts";
 import { tails } from "./scenarios/tails.ts";
 
-export const SCENARIOS: Record<string, Scenario> = {
+/** The performance scenarios: what `all` runs. */
+export const PERFORMANCE: Record<string, Scenario> = {
   ingest,
   sink,
   e2e,
@@ -26,14 +28,17 @@ export const SCENARIOS: Record<string, Scenario> = {
   protocols,
   hostile,
 };
+/** soak is a reliability check of its own (minutes of faults), run only when named. */
+export const SCENARIOS: Record<string, Scenario> = { ...PERFORMANCE, soak };
 
-const USAGE = `usage: bun bench/run.ts <${Object.keys(SCENARIOS).join("|")}|all> [--tiny] [--scale x] [--rounds n] [--out dir]`;
+const USAGE = `usage: bun bench/run.ts <${Object.keys(SCENARIOS).join("|")}|all> [--tiny] [--scale x] [--rounds n] [--minutes n] [--out dir]`;
 
 const parse = (argv: string[]) => {
   const names: string[] = [];
   let tiny = false;
   let scale: number | undefined;
   let rounds: number | undefined;
+  let minutes: number | undefined;
   let out = resolve(import.meta.dir, "results");
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
@@ -45,8 +50,9 @@ const parse = (argv: string[]) => {
     if (a === "--tiny") tiny = true;
     else if (a === "--scale") scale = Number(value());
     else if (a === "--rounds") rounds = Number(value());
+    else if (a === "--minutes") minutes = Number(value());
     else if (a === "--out") out = resolve(value());
-    else if (a === "all") names.push(...Object.keys(SCENARIOS));
+    else if (a === "all") names.push(...Object.keys(PERFORMANCE));
     else if (a in SCENARIOS) names.push(a);
     else throw new Error(`unknown argument ${a}\n${USAGE}`);
   }
@@ -54,7 +60,9 @@ const parse = (argv: string[]) => {
   if (scale !== undefined && !(scale > 0 && scale <= 10)) throw new Error("--scale must be in (0, 10]");
   if (rounds !== undefined && !(Number.isInteger(rounds) && rounds > 0))
     throw new Error("--rounds must be ≥ 1");
-  return { names: [...new Set(names)], tiny, scale, rounds, out };
+  if (minutes !== undefined && !(minutes > 0 && minutes <= 240))
+    throw new Error("--minutes must be in (0, 240]");
+  return { names: [...new Set(names)], tiny, scale, rounds, minutes, out };
 };
 
 const main = async () => {
@@ -70,11 +78,14 @@ const main = async () => {
       command,
       ...(args.scale !== undefined ? { scale: args.scale } : {}),
       ...(args.rounds !== undefined ? { rounds: args.rounds } : {}),
+      ...(args.minutes !== undefined ? { minutes: args.minutes } : {}),
     };
     note(`== ${name}${args.tiny ? " (tiny)" : ""}`);
     try {
       // A scenario PostgreSQL's outage broke (fault tests share the machine) is run once more.
-      const result = await retryOnOutage(name, () => scenario(opts), 2);
+      // (Not soak: its outages are its own, and a run it judged must not be replaced by another.)
+      const result =
+        name === "soak" ? await scenario(opts) : await retryOnOutage(name, () => scenario(opts), 2);
       const file = writeResult(args.out, result);
       note(`${name}: ${result.durationS} s → ${file}`);
       for (const c of result.comparisons)
@@ -85,6 +96,8 @@ const main = async () => {
         note(
           `  ${f.name}: ${f.value} ${f.unit}${f.goalMet === undefined ? "" : f.goalMet ? " (goal met)" : " (goal MISSED)"}`,
         );
+      // A ledger that found a loss, a duplicate or a slow takeover fails the run.
+      if (name === "soak" && result.figures.some((f) => f.goalMet === false)) failed++;
     } catch (error) {
       failed++;
       note(`${name} FAILED: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);

@@ -9,6 +9,8 @@ export interface BenchOptions {
   scale?: number;
   /** Override of the scenario's rounds. */
   rounds?: number;
+  /** soak: minutes of each mode's run. */
+  minutes?: number;
   outDir: string;
   command: string;
 }

@@ -145,7 +145,18 @@ export const markdown = (results: ScenarioResult[]): string => {
   return `${out.join("\n")}\n`;
 };
 
-const ORDER = ["ingest", "sink", "e2e", "query", "embedded", "legacy", "tails", "hostile"];
+const ORDER = [
+  "ingest",
+  "sink",
+  "e2e",
+  "query",
+  "embedded",
+  "legacy",
+  "protocols",
+  "tails",
+  "hostile",
+  "soak",
+];
 
 export const readResults = (dir: string): ScenarioResult[] =>
   readdirSync(dir)

@@ -29,6 +29,8 @@ export interface KafkaConfig {
   lingerMs: number;
   /** Most events in one shared produce request. */
   batchMaxEvents: number;
+  /** How long the group waits for a silent consumer before its partitions go to another (heartbeat: a third). */
+  sessionTimeoutMs: number;
   ssl: boolean;
   sslCa: string | undefined;
   sasl:
@@ -163,6 +165,7 @@ export const loadConfig = (env: Record<string, string | undefined>, roleOverride
         sendTimeoutMs: e.KAFKA_SEND_TIMEOUT_MS,
         lingerMs: e.KAFKA_LINGER_MS,
         batchMaxEvents: e.KAFKA_BATCH_MAX_EVENTS,
+        sessionTimeoutMs: e.KAFKA_SESSION_TIMEOUT_MS,
         ssl: e.KAFKA_SSL,
         sslCa: e.KAFKA_SSL_CA,
         sasl:

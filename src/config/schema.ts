@@ -112,6 +112,8 @@ export const EnvSchema = z.object({
   KAFKA_SEND_TIMEOUT_MS: count(1500, 100, 60_000),
   KAFKA_LINGER_MS: count(2, 0, 1000),
   KAFKA_BATCH_MAX_EVENTS: count(500, 1, 100_000),
+  // The broker refuses sessions outside group.min/max.session.timeout.ms (6 s and 30 min by default).
+  KAFKA_SESSION_TIMEOUT_MS: count(10_000, 6000, 1_800_000),
   KAFKA_SSL: bool(false),
   KAFKA_SSL_CA: optionalText,
   KAFKA_SASL_MECHANISM: z.enum(["plain", "scram-sha-256", "scram-sha-512"]).optional(),

@@ -50,6 +50,11 @@ export const VARIABLES: readonly Variable[] = [
     default: "500",
     help: "most events in one shared produce request; a publish this big is sent alone, at once",
   },
+  {
+    name: "KAFKA_SESSION_TIMEOUT_MS",
+    default: "10000",
+    help: "a consumer silent this long (killed, hung) loses its partitions to another; heartbeat every third",
+  },
   { name: "KAFKA_SSL", default: "false", help: "TLS to the brokers" },
   { name: "KAFKA_SSL_CA", help: "path of a PEM CA bundle for the brokers" },
   { name: "KAFKA_SASL_MECHANISM", help: "plain | scram-sha-256 | scram-sha-512" },

@@ -14,6 +14,7 @@ export const testKafkaConfig = (overrides: Partial<KafkaConfig> = {}): KafkaConf
   sendTimeoutMs: 5000,
   lingerMs: 2,
   batchMaxEvents: 500,
+  sessionTimeoutMs: 10_000,
   ssl: false,
   sslCa: undefined,
   sasl: undefined,

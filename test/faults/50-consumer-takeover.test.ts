@@ -6,7 +6,7 @@ import { Scenario } from "../helpers/faults-harness.ts";
 import { report } from "../helpers/faults-load.ts";
 import { type LogprocProcess, waitUntil } from "../helpers/faults-process.ts";
 
-// The survivor gets the partitions once the killed member's Kafka session (30 s) has expired.
+// The survivor gets the partitions once the killed member's Kafka session (KAFKA_SESSION_TIMEOUT_MS) has expired.
 setDefaultTimeout(240_000);
 
 const PARTITIONS = 6;

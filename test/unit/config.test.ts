@@ -43,6 +43,13 @@ describe("loadConfig", () => {
     expect(c.kafka?.group).toBe("log-consumer-group");
   });
 
+  it("gives a killed consumer's partitions away after 10 s by default, and refuses a session the broker would", () => {
+    expect(loadConfig({ KAFKA_BOOTSTRAP_SERVERS: "k:9092" }).kafka?.sessionTimeoutMs).toBe(10_000);
+    const c = loadConfig({ KAFKA_BOOTSTRAP_SERVERS: "k:9092", KAFKA_SESSION_TIMEOUT_MS: "45000" });
+    expect(c.kafka?.sessionTimeoutMs).toBe(45_000);
+    expect(problemsOf({ KAFKA_SESSION_TIMEOUT_MS: "1000" })[0]).toStartWith("KAFKA_SESSION_TIMEOUT_MS:");
+  });
+
   it("prefers REDIS_URL and otherwise builds from host and port", () => {
     expect(loadConfig({ REDIS_HOST: "cache", REDIS_PORT: "6380" }).redis).toMatchObject({
       host: "cache",

@@ -26,7 +26,7 @@ export interface BatchSource {
   logger: Logger;
 }
 
-// kafkajs sends a heartbeat at most every heartbeatInterval (3 s) however often we ask.
+// kafkajs sends a heartbeat at most every heartbeatInterval (a third of the session) however often we ask.
 const HEARTBEAT_EVERY_MS = 1000;
 
 /**

@@ -9,6 +9,8 @@ export interface ConsumerLoopOptions {
   kafka: Kafka;
   groupId: string;
   topic: string;
+  /** A member silent this long is dropped from the group and its partitions reassigned; heartbeats every third. */
+  sessionTimeoutMs: number;
   fromBeginning: boolean;
   logger: Logger;
   /** Runs before each start (topics, replay positions); returns how many partitions to consume concurrently. */
@@ -108,8 +110,8 @@ export class ConsumerLoop {
     const consumer = this.opts.kafka.consumer({
       groupId: this.opts.groupId,
       allowAutoTopicCreation: false,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3000,
+      sessionTimeout: this.opts.sessionTimeoutMs,
+      heartbeatInterval: Math.floor(this.opts.sessionTimeoutMs / 3),
       // Under load a fetch returns at once with plenty; when idle it waits at most 100 ms for 64 KiB.
       minBytes: 64 * 1024,
       maxWaitTimeInMs: 100,

@@ -57,6 +57,7 @@ const LAG_TTL_MS = 2000;
 export class KafkaSubscriber implements LogSubscriber {
   readonly topic: string;
   readonly groupId: string;
+  private readonly sessionTimeoutMs: number;
   private readonly logger: Logger;
   private readonly kafka: Kafka;
   private readonly admin: Admin;
@@ -79,6 +80,7 @@ export class KafkaSubscriber implements LogSubscriber {
     private readonly opts: KafkaSubscriberOptions,
   ) {
     this.topic = cfg.topic;
+    this.sessionTimeoutMs = cfg.sessionTimeoutMs;
     this.groupId =
       opts.groupId ?? (opts.replayFrom === undefined ? cfg.group : `${cfg.group}-replay-${Date.now()}`);
     this.logger = opts.logger.child({ component: "kafka-subscriber", topic: cfg.topic, group: this.groupId });
@@ -146,6 +148,7 @@ export class KafkaSubscriber implements LogSubscriber {
       kafka: this.kafka,
       groupId: this.groupId,
       topic: this.topic,
+      sessionTimeoutMs: this.sessionTimeoutMs,
       fromBeginning: this.opts.fromBeginning ?? true,
       logger: this.logger,
       prepare: () => this.prepare(),
