@@ -10,7 +10,7 @@ export interface LayeredOptions {
   /** Longest an entry stays in the L1, and never past the expiry its writer gave it. */
   l1TtlMs?: number;
   maxEntries?: number;
-  /** Approximate bound on the L1's size (string length in characters, plus the bytes of peeked entries). */
+  /** Approximate bound on the L1's size (key and value length in characters, plus the bytes of peeked entries). */
   maxChars?: number;
 }
 

@@ -1,4 +1,6 @@
 // The embedded query cache: a bounded in-memory map with per-entry expiry (oldest entries evicted first).
+// Bounded both ways: by characters (keys and values) and by entries, so that many tiny answers under
+// distinct keys cannot cost more in per-entry overhead than the size bound allows for.
 
 import type { Health } from "../../ports/log-bus.ts";
 import type { QueryCache } from "../../ports/query-cache.ts";
@@ -7,8 +9,8 @@ import { BoundedEntries } from "./entries.ts";
 export class MemoryCache implements QueryCache {
   private readonly entries: BoundedEntries;
 
-  constructor(maxBytes = 64 * 1024 * 1024) {
-    this.entries = new BoundedEntries(Number.POSITIVE_INFINITY, maxBytes);
+  constructor(opts: { maxChars?: number; maxEntries?: number } = {}) {
+    this.entries = new BoundedEntries(opts.maxEntries ?? 20_000, opts.maxChars ?? 64 * 1024 * 1024);
   }
 
   async start(): Promise<void> {}
