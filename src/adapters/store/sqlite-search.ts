@@ -44,7 +44,8 @@ const newestFirst = (a: Pick<Key, "ts" | "id">, b: Pick<Key, "ts" | "id">): numb
 interface State {
   /** Matches of the whole window, when the index step counted them. */
   indexed?: number;
-  found: PageItem[];
+  /** The matches so far, as keys: only the page's rows are read whole, at the end. */
+  found: Key[];
   pos: { ts: number; id: string } | undefined;
   walked: number;
   /** Rows that matched among those walked. */
@@ -61,29 +62,30 @@ export const createSqliteSearch = (db: Database, totals: ReturnType<typeof creat
     const f = filterWhere(q);
     const snap = snapshotWhere(q);
     const k = keysetWhere({ ...q, ...(s.pos ? { cursor: s.pos } : {}) });
-    const rows = all(
-      `SELECT ${COLUMNS} FROM log_events WHERE ${f.sql} AND ${snap.sql} AND ${k.sql}
-       ORDER BY ts DESC, id DESC LIMIT ?`,
-      [...f.params, ...snap.params, ...k.params, CHUNK],
-    );
+    // Keys and messages only: metadata is read for the page's rows alone.
+    const rows = db
+      .query<Key & { message: string }, Binding[]>(
+        `SELECT seq, ts, id, message FROM log_events WHERE ${f.sql} AND ${snap.sql} AND ${k.sql}
+         ORDER BY ts DESC, id DESC LIMIT ?`,
+      )
+      .all(...f.params, ...snap.params, ...k.params, CHUNK);
     for (const r of rows) {
       s.walked++;
       s.pos = { ts: r.ts, id: r.id };
       const lower = words.length ? r.message.toLowerCase() : "";
       if (!words.every((w) => lower.includes(w))) continue;
-      const matched = matchTerms(q.terms, r.message);
-      if (!matched) continue;
+      if (!matchTerms(q.terms, r.message)) continue;
       s.hits++;
-      s.found.push({ ...eventOf(r), matched });
+      s.found.push({ seq: r.seq, ts: r.ts, id: r.id });
       if (s.found.length >= need) return;
     }
     if (rows.length < CHUNK) s.covered = true;
   };
 
   /**
-   * The rest of the page from the token index, in time order after the walk's position. A term with at
-   * most EXACT_TOTAL_BOUND matches in the window is read in one pass of keys (which also gives its exact
-   * total), and only the page's rows are fetched whole; a more common one is sorted by SQLite.
+   * The rest of the page from the token index, as keys in time order after the walk's position. A term
+   * with at most EXACT_TOTAL_BOUND matches in the window is read in one pass of keys (which also gives its
+   * exact total) and sorted here; a more common one is sorted by SQLite.
    */
   const indexStep = (q: SearchQuery, s: State, need: number, match: string): void => {
     const f = filterWhere(q, "e");
@@ -96,34 +98,38 @@ export const createSqliteSearch = (db: Database, totals: ReturnType<typeof creat
          WHERE log_terms MATCH ? AND ${f.sql} AND ${snap.sql} LIMIT ?`,
       )
       .all(match, ...f.params, ...snap.params, EXACT_TOTAL_BOUND + 1);
-    let rows: EventRow[];
     if (keys.length <= EXACT_TOTAL_BOUND) {
       s.indexed = keys.length;
       const pos = s.pos;
       const next = (pos ? keys.filter((k) => newestFirst(k, pos) > 0) : keys).sort(newestFirst);
-      const page = next.slice(0, want);
-      const bySeq = new Map(
-        all(`SELECT ${COLUMNS} FROM log_events WHERE seq IN (${page.map(() => "?").join(",")})`, [
-          ...page.map((k) => k.seq),
-        ]).map((r) => [r.seq, r]),
-      );
-      rows = page.flatMap((k) => bySeq.get(k.seq) ?? []);
+      s.found.push(...next.slice(0, want));
       if (next.length <= want) s.covered = true;
-    } else {
-      const k = keysetWhere({ ...(s.pos ? { cursor: s.pos } : {}) }, "e");
-      rows = all(
-        `SELECT ${COLUMNS.split(", ")
-          .map((c) => `e.${c}`)
-          .join(", ")} FROM log_terms t CROSS JOIN log_events e ON e.seq = t.rowid
+      return;
+    }
+    const k = keysetWhere({ ...(s.pos ? { cursor: s.pos } : {}) }, "e");
+    const rows = db
+      .query<Key, Binding[]>(
+        `SELECT e.seq AS seq, e.ts AS ts, e.id AS id FROM log_terms t CROSS JOIN log_events e ON e.seq = t.rowid
          WHERE log_terms MATCH ? AND ${f.sql} AND ${snap.sql} AND ${k.sql} ORDER BY e.ts DESC, e.id DESC LIMIT ?`,
-        [match, ...f.params, ...snap.params, ...k.params, want],
-      );
-      if (rows.length < want) s.covered = true;
-    }
-    for (const r of rows) {
-      const matched = matchTerms(q.terms, r.message);
-      if (matched) s.found.push({ ...eventOf(r), matched });
-    }
+      )
+      .all(match, ...f.params, ...snap.params, ...k.params, want);
+    s.found.push(...rows);
+    if (rows.length < want) s.covered = true;
+  };
+
+  /** The page's rows read whole, in the order of their keys, each with the terms it matched. */
+  const pageOf = (q: SearchQuery, keys: Key[]): PageItem[] => {
+    if (!keys.length) return [];
+    const bySeq = new Map(
+      all(`SELECT ${COLUMNS} FROM log_events WHERE seq IN (${keys.map(() => "?").join(",")})`, [
+        ...keys.map((k) => k.seq),
+      ]).map((r) => [r.seq, r]),
+    );
+    return keys.flatMap((k) => {
+      const r = bySeq.get(k.seq);
+      // The index holds the same tokens the matcher reads, so every hit names what it matched.
+      return r ? [{ ...eventOf(r), matched: matchTerms(q.terms, r.message) ?? [] }] : [];
+    });
   };
 
   /** Rows of the window that the index matches for this MATCH text, counted up to the bound + 1. */
@@ -174,7 +180,7 @@ export const createSqliteSearch = (db: Database, totals: ReturnType<typeof creat
       if (match !== undefined && s.walked + more > budget) break;
     }
     if (!s.covered && s.found.length < need && match !== undefined) indexStep(q, s, need, match);
-    const items = s.found.slice(skip, skip + q.size);
+    const items = pageOf(q, s.found.slice(skip, skip + q.size));
     const complete = s.covered || s.found.length >= need;
     const hasMore = s.found.length > skip + q.size || (!complete && items.length > 0);
     if (s.covered && !q.cursor) return { items, total: s.found.length, totalExact: true, hasMore };
