@@ -79,6 +79,8 @@ const collect = async (
 };
 
 const BODY_LIMIT_SETTING = "MAX_BODY_BYTES";
+/** Bodies up to this size are read in one native call; larger ones chunk by chunk. */
+const ONE_READ_BYTES = 1024 * 1024;
 
 /**
  * The body's bytes, gunzipped when Content-Encoding says gzip, at most `limit` bytes after decompression.
@@ -104,13 +106,14 @@ export const readBodyBytes = async (
   // gzip adds only a few bytes to incompressible data, so a compressed body over the limit expands past it too.
   if (Number.isFinite(declared) && declared > max.bytes) throw tooLarge(max, what);
   if (!req.body) return new Uint8Array(0);
-  if (!gzip && Number.isFinite(declared)) {
-    // A declared length bounds what the server reads (and is within the limit): one native read, no stream.
+  if (!gzip && Number.isFinite(declared) && declared <= ONE_READ_BYTES) {
+    // A small declared length bounds what the server reads (and is within the limit): one native read.
     const bytes = new Uint8Array(await req.arrayBuffer().catch(unreadable));
     if (bytes.byteLength > max.bytes) throw tooLarge(max, what);
     return bytes;
   }
   // The limit applies to the decompressed bytes, counted as they stream out: a gzip bomb stops at the limit.
+  // A large body is read as it streams too: one native read of megabytes would hold the event loop.
   const stream = gzip ? req.body.pipeThrough(new DecompressionStream("gzip")) : req.body;
   return collect(stream, max, what);
 };
