@@ -55,6 +55,10 @@ export const tailHandler = (opts: TailOptions) => async (c: Context) => {
     const sub = opts.hub.subscribe(filter, start.afterSeq, start.watermark);
     const end = () => sub.close();
     stream.onAbort(end);
+    // A client that went away frees its slot at once, not at the next write (up to a heartbeat later).
+    const request = c.req.raw.signal;
+    request.addEventListener("abort", end);
+    if (request.aborted) end();
     opts.closing?.addEventListener("abort", end);
     if (opts.closing?.aborted) end();
     const started = Date.now();
@@ -90,6 +94,7 @@ export const tailHandler = (opts: TailOptions) => async (c: Context) => {
     } finally {
       end();
       opts.closing?.removeEventListener("abort", end);
+      request.removeEventListener("abort", end);
       release();
       opts.metrics?.tailClients.dec();
     }
