@@ -10,8 +10,32 @@ export interface TimeSlicer {
   pause(): Promise<void>;
 }
 
-/** setTimeout rather than setImmediate: Bun runs immediates before timers, which a busy loop would starve. */
-const nextTurn = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+/**
+ * Slices of every request take turns, one slice per turn of the event loop: with several large bodies at once,
+ * their slices would otherwise all run back to back when their timers fire together, one budget each, and
+ * hold the loop for that many budgets. setTimeout rather than setImmediate: Bun runs immediates before timers,
+ * which a busy loop would starve.
+ */
+const waiting: (() => void)[] = [];
+let scheduled = false;
+
+const runOne = (): void => {
+  scheduled = false;
+  waiting.shift()?.();
+  if (waiting.length > 0) schedule();
+};
+
+const schedule = (): void => {
+  if (scheduled) return;
+  scheduled = true;
+  setTimeout(runOne, 0);
+};
+
+const nextTurn = (): Promise<void> =>
+  new Promise((resolve) => {
+    waiting.push(resolve);
+    schedule();
+  });
 
 export const createTimeSlicer = (budgetMs = SLICE_MS): TimeSlicer => {
   let started = performance.now();
