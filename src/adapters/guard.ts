@@ -46,5 +46,16 @@ export const createGuard = (spec: GuardSpec) => {
   });
   // Aggressive: the caller gets its rejection at the deadline even if the inner call never settles.
   const policy = wrap(breaker, timeout(spec.timeoutMs, TimeoutStrategy.Aggressive));
-  return { breaker, policy, state: (): BreakerState => stateName(breaker.state) };
+  // Longer bounds for larger calls, under the same breaker; a few distinct lengths, each built once.
+  const longer = new Map<number, typeof policy>();
+  const within = (ms: number): typeof policy => {
+    if (ms <= spec.timeoutMs) return policy;
+    let p = longer.get(ms);
+    if (!p) {
+      p = wrap(breaker, timeout(ms, TimeoutStrategy.Aggressive));
+      longer.set(ms, p);
+    }
+    return p;
+  };
+  return { breaker, policy, within, state: (): BreakerState => stateName(breaker.state) };
 };

@@ -38,7 +38,7 @@ export const VARIABLES: readonly Variable[] = [
   {
     name: "KAFKA_SEND_TIMEOUT_MS",
     default: "1500",
-    help: "bound on one publish; past it the request gets 503",
+    help: "bound on one produce request (a large publish gets one per ~900 KB it sends); past it the request gets 503",
   },
   {
     name: "KAFKA_LINGER_MS",

@@ -2,9 +2,10 @@
 
 import { CoalescingPublisher } from "../adapters/bus/coalescing-publisher.ts";
 import { type GuardOptions, guardPublisher } from "../adapters/bus/guarded-publisher.ts";
+import { MAX_REQUEST_BYTES } from "../adapters/bus/kafka/messages.ts";
 import { type RetryOptions, retryingPublish } from "../adapters/bus/retry-publish.ts";
 import type { Config } from "../config/load.ts";
-import { DEFAULT_EVENT_LIMITS } from "../domain/log-event.ts";
+import { DEFAULT_EVENT_LIMITS, type LogEvent } from "../domain/log-event.ts";
 import { apiKeyAuth } from "../http/middleware.ts";
 import { createProducerApp } from "../http/producer-app.ts";
 import { createRateLimitGuards } from "../http/rate-limit.ts";
@@ -27,6 +28,18 @@ export interface ProducerParts {
   asyncRetry?: Omit<RetryOptions, "attempts">;
 }
 
+/**
+ * A publish's bound grows with its size, one KAFKA_SEND_TIMEOUT_MS per produce request it needs (the Kafka
+ * adapter bounds each request itself). The size is estimated from the messages and a generous allowance for
+ * the rest of each record; metadata is not serialized twice for it.
+ */
+const RECORD_ALLOWANCE_BYTES = 512;
+const sendsFor = (events: LogEvent[]): number => {
+  let bytes = 0;
+  for (const e of events) bytes += e.message.length + e.source.length + RECORD_ALLOWANCE_BYTES;
+  return bytes / MAX_REQUEST_BYTES;
+};
+
 /** KAFKA_SEND_TIMEOUT_MS's default, for the in-process bus that has no Kafka settings. */
 const DEFAULT_SEND_TIMEOUT_MS = 1500;
 /** The Kafka adapter bounds its own sends at sendTimeoutMs and says why it failed; the guard is the backstop. */
@@ -43,6 +56,7 @@ const guardedBus = (config: Config, parts: ProducerParts) => {
   const timeoutMs = (config.kafka?.sendTimeoutMs ?? DEFAULT_SEND_TIMEOUT_MS) + GUARD_GRACE_MS;
   const guarded = guardPublisher(parts.publisher, {
     timeoutMs,
+    boundsFor: sendsFor,
     logger,
     name: "bus",
     ...(metrics ? { metrics } : {}),

@@ -164,3 +164,37 @@ describe("the worst bodies at the size limits", () => {
     ]);
   });
 });
+
+describe("the largest valid bodies", () => {
+  test("four valid batches at the body limit at once are all accepted: a large publish is not a failing bus", async () => {
+    // ~10,000 events of ~1 KB each, just under 10 MiB: about a dozen produce requests per batch.
+    const batch = (seed: number): string => {
+      const events: string[] = [];
+      let size = 2;
+      for (let i = 0; events.length < 10_000; i++) {
+        const e = JSON.stringify({
+          level: "INFO",
+          message: `large valid batch ${seed}-${i} ${"lorem ipsum ".repeat(75)}`,
+          source: `svc-${i % 20}`,
+        });
+        if (size + e.length + 1 > MAX_BODY) break;
+        events.push(e);
+        size += e.length + 1;
+      }
+      return `[${events.join(",")}]`;
+    };
+    const bodies = [0, 1, 2, 3].map(batch);
+    const answers = await Promise.all(bodies.map(async (b) => answer(await post(b, JSON_TYPE))));
+    for (const [i, a] of answers.entries()) {
+      const sent = JSON.parse(bodies[i] ?? "[]").length;
+      expect({ i, status: a.status, message: a.body.message }).toEqual({
+        i,
+        status: 200,
+        message: undefined,
+      });
+      expect({ i, successCount: a.body.successCount }).toEqual({ i, successCount: sent });
+    }
+    const health = await fetch(`${base}/health`);
+    expect(health.status).toBe(200);
+  });
+});

@@ -51,6 +51,34 @@ describe("on a working bus", () => {
   });
 });
 
+describe("bounds that grow with the publish", () => {
+  test("a publish its boundsFor counts as several sends gets that many timeouts, a small one only one", async () => {
+    const inner = new ScriptedPublisher();
+    inner.mode = "ok";
+    const guarded = guardPublisher(inner, {
+      timeoutMs: 100,
+      logger: silentLogger,
+      boundsFor: (events) => events.length,
+    });
+    // Held for ~300 ms: past one bound (100 ms), well within ten (1 s).
+    const slow = async (events: ReturnType<typeof testEvent>[]) => {
+      inner.hold();
+      const release = setTimeout(() => inner.release(), 300);
+      try {
+        return await guarded.publish(events).then(
+          () => "ok",
+          (e: { code?: string }) => e.code ?? "error",
+        );
+      } finally {
+        clearTimeout(release);
+        inner.release();
+      }
+    };
+    expect(await slow(Array.from({ length: 10 }, (_, i) => testEvent(i)))).toBe("ok");
+    expect(await slow([testEvent(10)])).toBe("unavailable");
+  });
+});
+
 describe("when the bus fails", () => {
   test("a publish the bus never answers ends at the timeout as 'unavailable' with Retry-After", async () => {
     const bus = memoryBus(); // no consumer running: publish() waits forever

@@ -18,6 +18,11 @@ import { type BreakerState, breakerGaugeValue, createGuard } from "../guard.ts";
 export interface GuardOptions {
   /** Bound on one publish (and one health check), from the call to the answer. */
   timeoutMs: number;
+  /**
+   * How many times timeoutMs a publish of these events may take (default 1): a bus that sends a large
+   * publish in several requests bounds each of them, and the guard's bound is only the backstop.
+   */
+  boundsFor?: (events: LogEvent[]) => number;
   metrics?: Pick<Metrics, "kafkaSent" | "kafkaSendDuration" | "breakerState">;
   logger: Logger;
   /** The `name` label of circuit_breaker_state. */
@@ -50,7 +55,7 @@ export const guardPublisher = (publisher: LogPublisher, opts: GuardOptions): Gua
     halfOpenAfterMs,
     counts: (error) => !isOverloaded(error),
   });
-  const { breaker, policy } = guard;
+  const { breaker } = guard;
   const healthBound = timeout(timeoutMs, TimeoutStrategy.Aggressive);
   let openedAt = 0;
   let lastFailure = "";
@@ -103,7 +108,8 @@ export const guardPublisher = (publisher: LogPublisher, opts: GuardOptions): Gua
     }
     const end = metrics?.kafkaSendDuration.startTimer();
     try {
-      await policy.execute(() => publisher.publish(events));
+      const bounds = Math.max(1, Math.ceil(opts.boundsFor?.(events) ?? 1));
+      await guard.within(timeoutMs * bounds).execute(() => publisher.publish(events));
       metrics?.kafkaSent.inc({ result: "ok" }, events.length);
     } catch (error) {
       if (error instanceof BrokenCircuitError || error instanceof IsolatedCircuitError) {

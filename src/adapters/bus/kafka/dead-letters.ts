@@ -4,11 +4,9 @@ import type { Kafka } from "kafkajs";
 import type { KafkaConfig } from "../../../config/load.ts";
 import type { Logger } from "../../../observability/logger.ts";
 import type { DeadLetter } from "../../../ports/log-bus.ts";
-import { chunkBySize, deadLetterMessage } from "./messages.ts";
+import { chunkBySize, deadLetterMessage, MAX_REQUEST_BYTES } from "./messages.ts";
 import { ProducerSlot } from "./producer-slot.ts";
 import { dlqTopicOf } from "./topics.ts";
-
-const MAX_REQUEST_BYTES = 900_000;
 
 export class DeadLetterSender {
   private readonly slot: ProducerSlot;

@@ -41,6 +41,9 @@ export const messageSize = (m: Message): number => {
   return sizeOf(m.key) + sizeOf(m.value) + headers + MESSAGE_OVERHEAD_BYTES;
 };
 
+/** Most encoded bytes in one produce request the adapters send (under Kafka's default 1 MB message.max.bytes). */
+export const MAX_REQUEST_BYTES = 900_000;
+
 /**
  * Splits messages so that no request exceeds maxBytes. The broker refuses a record batch over
  * message.max.bytes (~1 MB by default) and one request carries one batch per partition.

@@ -9,7 +9,7 @@ import type { Logger } from "../../../observability/logger.ts";
 import type { Metrics } from "../../../observability/metrics.ts";
 import type { Health, LogPublisher } from "../../../ports/log-bus.ts";
 import { createKafkaClient } from "./client.ts";
-import { chunkBySize } from "./messages.ts";
+import { chunkBySize, MAX_REQUEST_BYTES } from "./messages.ts";
 import { createHealthProbe, type HealthProbe } from "./probe.ts";
 import { ProducerSlot } from "./producer-slot.ts";
 import { DeadlineError, errorMessage } from "./timing.ts";
@@ -57,7 +57,7 @@ export class KafkaPublisher implements LogPublisher {
     });
     this.probe = createHealthProbe(admin, cfg.topic, Math.max(cfg.sendTimeoutMs, 1000));
     this.compression = deps.compression === "gzip" ? CompressionTypes.GZIP : CompressionTypes.None;
-    this.maxRequestBytes = deps.maxRequestBytes ?? 900_000;
+    this.maxRequestBytes = deps.maxRequestBytes ?? MAX_REQUEST_BYTES;
   }
 
   /** Never fails for an unreachable broker: connecting and creating topics go on in the background. */
@@ -74,11 +74,13 @@ export class KafkaPublisher implements LogPublisher {
   async publish(events: LogEvent[]): Promise<void> {
     if (events.length === 0) return;
     const started = performance.now();
-    const deadline = Date.now() + this.cfg.sendTimeoutMs;
     const messages: Message[] = events.map((event) => ({ key: event.source, value: encodeEvent(event) }));
     try {
-      // Chunks go one after another so that a source's events keep their order across chunks.
+      // Chunks go one after another so that a source's events keep their order across chunks. Each has
+      // sendTimeoutMs of its own: a bus that is down fails the first at once, a large publish that makes
+      // progress is not cut off part way.
       for (const chunk of chunkBySize(messages, this.maxRequestBytes)) {
+        const deadline = Date.now() + this.cfg.sendTimeoutMs;
         await this.slot.send(
           {
             topic: this.topic,
