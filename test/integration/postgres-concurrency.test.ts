@@ -126,3 +126,83 @@ describe("postgres store with two concurrent writers", () => {
     expect(stats.totalLogs).toBe(BATCHES * PER_BATCH);
   });
 });
+
+describe("postgres writers that overlap", () => {
+  const schema = uniqueName("t");
+  let a: PostgresStore;
+  let b: PostgresStore;
+  let reader: PostgresStore;
+
+  beforeAll(async () => {
+    a = createPostgresStore(cfg, { schema, applicationName: `${schema}_a` });
+    b = createPostgresStore(cfg, { schema, applicationName: `${schema}_b` });
+    reader = createPostgresStore(cfg, { schema, applicationName: `${schema}_r` });
+    await Promise.all([a.writer.start(), b.writer.start()]);
+    await reader.reader.start();
+  });
+  afterAll(async () => {
+    await reader.sql.unsafe(`drop schema if exists "${schema}" cascade`);
+    await Promise.all([a.writer.stop(), b.writer.stop(), reader.reader.stop()]);
+  });
+
+  /** n events of one source in one minute, so that two batches share no rollup row. */
+  const batch = (name: string, minute: number, partition: number): WriteBatch => ({
+    group: `g_${name}`,
+    topic: "logs",
+    events: Array.from({ length: 100 }, (_, i) => ({
+      event: {
+        id: `${name}-${i}`,
+        level: "INFO" as const,
+        message: `${name} event ${i}`,
+        source: `src-${name}`,
+        timestamp: minute + i,
+        metadata: null,
+      },
+      partition,
+      offset: String(i),
+    })),
+    nextOffsets: new Map([[partition, "100"]]),
+  });
+
+  it("a writer commits while an earlier one is still writing, and readers stop below the earlier one's rows", async () => {
+    const minute = Math.floor(now / 60_000) * 60_000 - 10 * 60_000;
+    // Another session holds the offsets row A will write last: A takes its seqs, COPYs, then waits there.
+    const blocker = await reader.sql.reserve();
+    await blocker`begin`;
+    await blocker`insert into consumer_offsets (consumer_group, topic, partition, next_offset)
+      values ('g_a', 'logs', 0, '0')`;
+    const writingA = a.writer.write(batch("a", minute, 0));
+    let waiting = 0;
+    for (let i = 0; i < 500 && waiting === 0; i++) {
+      await Bun.sleep(20);
+      const [row] = await reader.sql<{ n: number }[]>`select count(*)::int as n from pg_stat_activity
+        where application_name = ${`${schema}_a-writer`} and wait_event_type = 'Lock'`;
+      waiting = row?.n ?? 0;
+    }
+    expect(waiting).toBe(1);
+    const [inFlight] = await reader.sql<{ lo: string }[]>`select lo from log_writes_in_flight`;
+    expect(Number(inFlight?.lo)).toBe(1);
+
+    // B commits while A is in flight: it neither waits for A's commit nor shows past A's rows.
+    const wroteB = await Promise.race([
+      b.writer.write(batch("b", minute + 60_000, 1)),
+      Bun.sleep(15_000).then(() => "B waited for A"),
+    ]);
+    expect(wroteB).toEqual({ inserted: 100, duplicates: 0 });
+    const [committed] = await reader.sql<{ n: number; lo: string }[]>`
+      select count(*)::int as n, min(seq) as lo from log_events`;
+    expect({ n: committed?.n, lo: Number(committed?.lo) }).toEqual({ n: 100, lo: 101 });
+    expect(await reader.reader.watermark()).toBe(0);
+    expect(await reader.reader.tail({ afterSeq: 0, levels: [], sources: [], limit: 500 })).toEqual([]);
+
+    await blocker`rollback`;
+    blocker.release();
+    expect(await writingA).toEqual({ inserted: 100, duplicates: 0 });
+    expect(await reader.reader.watermark()).toBe(200);
+    const tailed = await reader.reader.tail({ afterSeq: 0, levels: [], sources: [], limit: 500 });
+    expect(tailed.map((e) => e.seq)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+    expect(tailed.slice(0, 100).every((e) => e.id.startsWith("a-"))).toBe(true);
+    const [left] = await reader.sql<{ n: number }[]>`select count(*)::int as n from log_writes_in_flight`;
+    expect(left?.n).toBe(0);
+  });
+});

@@ -143,7 +143,9 @@ describe("postgres store write failures", () => {
       expect(await stored()).toBe(0);
       expect(await count("log_event_ids")).toBe(0);
       expect(await count("log_rollup_minute")).toBe(0);
-      expect(await store.reader.watermark()).toBe(0);
+      // Its range of seq is spent, not reused: no row holds it, and a tail over it finds nothing.
+      expect(await store.reader.watermark()).toBe(8_000);
+      expect(await store.reader.tail({ afterSeq: 0, levels: [], sources: [], limit: 10 })).toEqual([]);
       expect(await store.writer.committedOffsets("g", "logs")).toEqual(new Map());
 
       await allowAgain();
@@ -151,9 +153,9 @@ describe("postgres store write failures", () => {
       expect(await store.writer.write(batchOf(events))).toEqual({ inserted: 0, duplicates: 8_000 });
       const [seq] = await store.sql<{ lo: string; hi: string; n: string }[]>`
         select min(seq) as lo, max(seq) as hi, count(distinct seq) as n from log_events`;
-      expect([seq?.lo, seq?.hi, seq?.n].map(Number)).toEqual([1, 8_000, 8_000]);
+      expect([seq?.lo, seq?.hi, seq?.n].map(Number)).toEqual([8_001, 16_000, 8_000]);
       expect(await count("log_event_ids")).toBe(8_000);
-      expect(await store.reader.watermark()).toBe(8_000);
+      expect(await store.reader.watermark()).toBe(16_000);
       const [sums] = await store.sql<{ minute: string; hour: string; histogram: string }[]>`
         select (select sum(count) from log_rollup_minute) as minute, (select sum(count) from log_rollup_hour) as hour,
           (select sum(count) from log_rollup_minute_level) as histogram`;
@@ -172,7 +174,8 @@ describe("postgres store write failures", () => {
     expect(await count("log_event_ids")).toBe(0);
     await allowAgain();
     expect(await store.writer.write(batchOf(events))).toEqual({ inserted: 3_000, duplicates: 0 });
-    expect(await store.reader.watermark()).toBe(3_000);
+    // The failed attempt spent 1..3000; the retry's rows follow it.
+    expect(await store.reader.watermark()).toBe(6_000);
   });
 
   it("ends a COPY that outlives its timeout: retryable error, nothing stored, no connection left behind", async () => {

@@ -122,9 +122,12 @@ export const createReader = (sql: Sql, tuning: ReaderTuning = DEFAULT_READER_TUN
     const out: StoredLogEvent[] = [];
     let after = q.afterSeq;
     let size = q.limit;
+    // Never past the visible watermark: a row above it may be committed while one below is still to come.
+    // Callers that bound the tail pass a watermark they read (it never moves back).
+    const until = q.untilSeq ?? (await watermark());
     for (let round = 0; q.untilSeq !== undefined || round < TAIL_ROUNDS; round++) {
       const rows = await sql<EventRow[]>`select ${columns(sql)} from log_events where seq > ${after}
-        ${q.untilSeq !== undefined ? sql`and seq <= ${q.untilSeq}` : sql``}
+        and seq <= ${until}
         ${q.levels.length ? sql`and level in ${sql(q.levels)}` : sql``}
         ${q.sources.length ? sql`and source in ${sql(q.sources)}` : sql``}
         ${tsq ? sql`and tsv @@ ${tsq}::tsquery` : sql``}
@@ -141,8 +144,16 @@ export const createReader = (sql: Sql, tuning: ReaderTuning = DEFAULT_READER_TUN
     return out;
   };
 
+  /**
+   * The highest seq below which every row is committed (or will never be): the watermark, or just below the
+   * oldest range whose writer is still in progress. Writers commit in any order; readers that stop here
+   * never pass a row that is still to come. One statement, so the ranges and the watermark are one snapshot.
+   */
   const watermark = async (): Promise<number> => {
-    const [row] = await sql<{ seq: string }[]>`select seq from log_watermark`;
+    const [row] = await sql<{ seq: string }[]>`
+      select least(w.seq, coalesce((select min(lo) - 1 from log_writes_in_flight
+        where not pg_visible_in_snapshot(xid, pg_current_snapshot())), w.seq)) as seq
+      from log_watermark w`;
     return Number(row?.seq ?? 0);
   };
 

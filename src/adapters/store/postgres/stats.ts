@@ -34,8 +34,7 @@ const sumOfAll = (rows: SourceRow[]) => Number(rows[0]?.total ?? 0);
  * (ties by name): a client that invents a million source names does not make every answer a million long.
  *
  * The two halves run at once on two connections (each about half the work), each in a snapshot of its own.
- * Writers only add to the rollups and commit one after the other (they queue on the watermark row), so two
- * snapshots differ by whole writes: either these add nothing to the window, and no figure changes, or
+ * Writers only add to the rollups, each write in one transaction, so two snapshots differ by whole writes: either these add nothing to the window, and no figure changes, or
  * Σ levels ≠ Σ sources. Only then are both read again, in one transaction.
  */
 export const createStats =

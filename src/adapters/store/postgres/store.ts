@@ -76,9 +76,23 @@ export const createPostgresStore = (cfg: PostgresConfig, opts: PostgresStoreOpti
     const applied = await migrate(sql, schema);
     if (applied.length) logger.info("postgres migrations applied", { schema, versions: applied });
   };
+  // Outside the write transaction and on another pool than the writer's two connections: the watermark row
+  // is locked for this statement only. Records of transactions that ended without deleting theirs (rolled
+  // back, or their process died) go at the same time.
+  const announce = async (xid: string, n: number): Promise<number> => {
+    const [row] = await sql<{ lo: string }[]>`
+      with ended as (
+        delete from log_writes_in_flight where pg_visible_in_snapshot(xid, pg_current_snapshot())
+      ), w as (
+        update log_watermark set seq = seq + ${n} returning seq
+      )
+      insert into log_writes_in_flight (xid, lo) select ${xid}::xid8, seq - ${n} + 1 from w returning lo`;
+    return Number(row?.lo);
+  };
   const w = createWriter({
     pool: writePool,
     discard,
+    announce,
     ensurePartitions: partitions.ensure,
     copyTimeoutMs,
     logger,

@@ -65,28 +65,38 @@ export const claimIds = async (tx: Reserved, batch: WriteBatch, encoded: Encoded
   return out;
 };
 
-/** Step two: seq from the watermark, the COPY, the rollups and the offsets. */
+/**
+ * Takes a range of n seqs for the transaction `xid` and records it as in flight, in a short transaction of
+ * its own (on another connection): the watermark row is locked only for that, so writers overlap. Returns
+ * the range's first seq.
+ */
+export type Announce = (xid: string, n: number) => Promise<number>;
+
+/** Step two: seq from an announced range, the COPY, the rollups and the offsets. */
 export const storeRows = async (
   tx: Reserved,
   batch: WriteBatch,
   { rows, events }: Claimed,
   copyTimeoutMs: number,
+  announce: Announce,
 ): Promise<WriteResult> => {
   const inserted = rows.length;
   if (inserted > 0) {
-    // The watermark row lock is held to commit: the next writer gets larger seqs and commits after us.
     // now() is the transaction's start, as a column default would give; its text reads back exactly.
-    const [mark] = await tx<{ seq: string; now: string }[]>`
-      update log_watermark set seq = seq + ${inserted} returning seq, now()::text as now`;
-    const base = Number(mark?.seq ?? "0") - inserted;
-    if (!mark || !Number.isSafeInteger(base + inserted))
-      throw new Error(`watermark out of range: ${mark?.seq}`);
+    const [me] = await tx<{ xid: string; now: string }[]>`
+      select pg_current_xact_id()::text as xid, now()::text as now`;
+    if (!me) throw new Error("no transaction id");
+    const lo = await announce(me.xid, inserted);
+    const base = lo - 1;
+    if (!Number.isSafeInteger(base + inserted)) throw new Error(`watermark out of range: ${lo}`);
     await copyChunks(
       tx`copy log_events (seq, created_at, ts, id, level, source, message, metadata, tsv, kafka_partition, kafka_offset)
         from stdin`,
-      encoder(rows, base, mark.now),
+      encoder(rows, base, me.now),
       copyTimeoutMs,
     );
+    // Readers see this range once the rows are there: the record goes in the same commit as they do.
+    await tx`delete from log_writes_in_flight where xid = ${me.xid}::xid8`;
     // The three rollups count the new rows only, in the same transaction as the rows themselves.
     const r = rollupRows(events.map((s) => s.event));
     await tx`
@@ -98,10 +108,10 @@ export const storeRows = async (
         on conflict (minute, level, source) do update set count = log_rollup_minute.count + excluded.count
       ), by_hour as (
         insert into log_rollup_hour (hour, level, source, count)
-        select date_trunc('hour', minute, 'UTC'), level, source, sum(n) from m group by 1, 2, 3
+        select date_trunc('hour', minute, 'UTC'), level, source, sum(n) from m group by 1, 2, 3 order by 1, 2, 3
         on conflict (hour, level, source) do update set count = log_rollup_hour.count + excluded.count
       )
-      insert into log_rollup_minute_level (minute, level, count) select minute, level, sum(n) from m group by 1, 2
+      insert into log_rollup_minute_level (minute, level, count) select minute, level, sum(n) from m group by 1, 2 order by 1, 2
       on conflict (minute, level) do update set count = log_rollup_minute_level.count + excluded.count`;
   }
   if (batch.nextOffsets.size && !batch.transient) {

@@ -1,4 +1,5 @@
-// The write path: rows encoded ahead of the transaction; in it, claim the ids, take seq from the watermark, COPY the fresh rows straight into log_events, roll up, advance offsets.
+// The write path: rows encoded ahead of the transaction; in it, claim the ids, take a range of seq (announced
+// as in flight), COPY the fresh rows straight into log_events, roll up, advance offsets.
 
 import { UnstorableError } from "../../../domain/errors.ts";
 import type { Logger } from "../../../observability/logger.ts";
@@ -8,7 +9,7 @@ import { CopyTimeoutError } from "./copy.ts";
 import { classify, sqlState } from "./errors.ts";
 import { dayOf } from "./partitions.ts";
 import { type Encoded, encode } from "./write-rows.ts";
-import { type Claimed, claimIds, type Reserved, storeRows } from "./write-steps.ts";
+import { type Announce, type Claimed, claimIds, type Reserved, storeRows } from "./write-steps.ts";
 
 export interface WriterDeps {
   /** The dedicated write pool; a fresh one after discard(). */
@@ -17,6 +18,8 @@ export interface WriterDeps {
   discard: (pool: Sql) => Promise<void>;
   ensurePartitions: (days: Iterable<number>) => Promise<void>;
   copyTimeoutMs: number;
+  /** Takes a batch's range of seq, on a connection of its own (see Announce). */
+  announce: Announce;
   logger: Logger;
 }
 
@@ -169,7 +172,7 @@ export const createWriter = (deps: WriterDeps) => {
       open = await (mine ? mine.open : begin(batch.events));
       const claimed = await (mine ? mine.claimed : claimIds(open.tx, batch, encoded));
       claimDone();
-      const result = await storeRows(open.tx, batch, claimed, deps.copyTimeoutMs);
+      const result = await storeRows(open.tx, batch, claimed, deps.copyTimeoutMs, deps.announce);
       await end(open);
       return result;
     } catch (error) {
