@@ -1,4 +1,4 @@
-// Benchmark entry: npm run bench -- <scenario|all> [--tiny] [--scale x] [--rounds n] [--minutes n] [--out dir]
+// Benchmark entry: npm run bench -- <scenario|all> [--tiny] [--scale x] [--rounds n] [--minutes n] [--consumers n] [--out dir]
 
 import { resolve } from "node:path";
 import type { BenchOptions, Scenario } from "./lib/context.ts";
@@ -31,7 +31,7 @@ export const PERFORMANCE: Record<string, Scenario> = {
 /** soak is a reliability check of its own (minutes of faults), run only when named. */
 export const SCENARIOS: Record<string, Scenario> = { ...PERFORMANCE, soak };
 
-const USAGE = `usage: bun bench/run.ts <${Object.keys(SCENARIOS).join("|")}|all> [--tiny] [--scale x] [--rounds n] [--minutes n] [--out dir]`;
+const USAGE = `usage: bun bench/run.ts <${Object.keys(SCENARIOS).join("|")}|all> [--tiny] [--scale x] [--rounds n] [--minutes n] [--consumers n] [--out dir]`;
 
 const parse = (argv: string[]) => {
   const names: string[] = [];
@@ -39,6 +39,7 @@ const parse = (argv: string[]) => {
   let scale: number | undefined;
   let rounds: number | undefined;
   let minutes: number | undefined;
+  let consumers: number | undefined;
   let out = resolve(import.meta.dir, "results");
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
@@ -51,6 +52,7 @@ const parse = (argv: string[]) => {
     else if (a === "--scale") scale = Number(value());
     else if (a === "--rounds") rounds = Number(value());
     else if (a === "--minutes") minutes = Number(value());
+    else if (a === "--consumers") consumers = Number(value());
     else if (a === "--out") out = resolve(value());
     else if (a === "all") names.push(...Object.keys(PERFORMANCE));
     else if (a in SCENARIOS) names.push(a);
@@ -62,7 +64,9 @@ const parse = (argv: string[]) => {
     throw new Error("--rounds must be ≥ 1");
   if (minutes !== undefined && !(minutes > 0 && minutes <= 240))
     throw new Error("--minutes must be in (0, 240]");
-  return { names: [...new Set(names)], tiny, scale, rounds, minutes, out };
+  if (consumers !== undefined && !(Number.isInteger(consumers) && consumers >= 1 && consumers <= 8))
+    throw new Error("--consumers must be in 1..8");
+  return { names: [...new Set(names)], tiny, scale, rounds, minutes, consumers, out };
 };
 
 const main = async () => {
@@ -79,6 +83,7 @@ const main = async () => {
       ...(args.scale !== undefined ? { scale: args.scale } : {}),
       ...(args.rounds !== undefined ? { rounds: args.rounds } : {}),
       ...(args.minutes !== undefined ? { minutes: args.minutes } : {}),
+      ...(args.consumers !== undefined ? { consumers: args.consumers } : {}),
     };
     note(`== ${name}${args.tiny ? " (tiny)" : ""}`);
     try {

@@ -11,6 +11,8 @@ export interface BenchOptions {
   rounds?: number;
   /** soak: minutes of each mode's run. */
   minutes?: number;
+  /** sink: consumer processes of one group that write at once (compared with one, in the same run). */
+  consumers?: number;
   outDir: string;
   command: string;
 }

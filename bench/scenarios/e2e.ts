@@ -2,6 +2,7 @@
 // GET /logs/{id}) at 25, 50, 75 and 100 % of the measured maximum.
 
 import postgres from "postgres";
+import { visibleWatermark } from "../../src/adapters/store/postgres/reader.ts";
 import { type BenchOptions, ResultBuilder } from "../lib/context.ts";
 import { generateArray, inputOf } from "../lib/data.ts";
 import { paced } from "../lib/load.ts";
@@ -75,8 +76,7 @@ export const e2e = async (opts: BenchOptions) => {
       if (r.status !== 200) throw new Error(`batch answered ${r.status}: ${JSON.stringify(j).slice(0, 200)}`);
       accepted += j.successCount ?? 0;
     };
-    const stored = async (): Promise<number> =>
-      Number((await sql<{ seq: string }[]>`select seq from log_watermark`)[0]?.seq ?? 0);
+    const stored = (): Promise<number> => visibleWatermark(sql);
     const drain = async (label: string) => {
       for (const until = Date.now() + 600_000; Date.now() < until; await Bun.sleep(100))
         if ((await stored()) >= accepted) return;

@@ -78,6 +78,9 @@ describe("npm run bench -- all --tiny", () => {
   test("every scenario with a reference reports a ratio; query reports its uncached p99 figures", () => {
     for (const s of ["ingest", "sink", "query", "embedded", "legacy"])
       expect(read(s).comparisons.length).toBeGreaterThan(0);
+    expect(read("sink").comparisons.map((c) => c.referenceName)).toContain(
+      "psql \\copy into a table of the same columns, no index",
+    );
     const names = read("query").figures.map((f) => f.name);
     for (const k of ["page", "keyset", "search rare", "search common", "search three", "stats"])
       expect(names.some((n) => n.startsWith(`uncached ${k}`) && n.endsWith("p99"))).toBe(true);

@@ -3,6 +3,7 @@
 
 import { Database } from "bun:sqlite";
 import postgres from "postgres";
+import { visibleWatermark } from "../../../src/adapters/store/postgres/reader.ts";
 import type { Ledger } from "./ledger.ts";
 
 export interface Verdict {
@@ -45,10 +46,7 @@ export const postgresReader = (url: string): StoreReader => {
       const [r] = await sql<{ n: number }[]>`select count(*)::int as n from log_event_ids`;
       return r?.n ?? 0;
     },
-    async watermark() {
-      const [r] = await sql<{ seq: string }[]>`select seq::text from log_watermark`;
-      return Number(r?.seq ?? 0);
-    },
+    watermark: () => visibleWatermark(sql),
     close: () => sql.end({ timeout: 5 }),
   };
 };

@@ -25,6 +25,19 @@ export interface ReaderTuning {
 
 export const DEFAULT_READER_TUNING: ReaderTuning = { newerScan: EXACT_TOTAL_BOUND };
 
+/**
+ * The highest seq below which every row is committed (or will never be): the watermark, or just below the
+ * oldest range whose writer is still in progress. Writers commit in any order; readers that stop here never
+ * pass a row that is still to come. One statement, so the ranges and the watermark are one snapshot.
+ */
+export const visibleWatermark = async (sql: Sql): Promise<number> => {
+  const [row] = await sql<{ seq: string }[]>`
+    select least(w.seq, coalesce((select min(lo) - 1 from log_writes_in_flight
+      where not pg_visible_in_snapshot(xid, pg_current_snapshot())), w.seq)) as seq
+    from log_watermark w`;
+  return Number(row?.seq ?? 0);
+};
+
 export const createReader = (sql: Sql, tuning: ReaderTuning = DEFAULT_READER_TUNING) => {
   /**
    * The newest `limit` rows after the keyset position. With several sources (or levels) each value gets its
@@ -144,18 +157,7 @@ export const createReader = (sql: Sql, tuning: ReaderTuning = DEFAULT_READER_TUN
     return out;
   };
 
-  /**
-   * The highest seq below which every row is committed (or will never be): the watermark, or just below the
-   * oldest range whose writer is still in progress. Writers commit in any order; readers that stop here
-   * never pass a row that is still to come. One statement, so the ranges and the watermark are one snapshot.
-   */
-  const watermark = async (): Promise<number> => {
-    const [row] = await sql<{ seq: string }[]>`
-      select least(w.seq, coalesce((select min(lo) - 1 from log_writes_in_flight
-        where not pg_visible_in_snapshot(xid, pg_current_snapshot())), w.seq)) as seq
-      from log_watermark w`;
-    return Number(row?.seq ?? 0);
-  };
+  const watermark = (): Promise<number> => visibleWatermark(sql);
 
   return { page, findById, tail, watermark };
 };
