@@ -29,8 +29,8 @@ export class CopyTimeoutError extends WriteTimeoutError {
 /** Chunks of COPY data are about this many characters: large enough to keep the socket busy. */
 export const CHUNK_CHARS = 128 * 1024;
 
-/** Yields the next chunk of COPY data, or undefined once everything is written. */
-export type ChunkSource = () => string | undefined;
+/** Yields the next chunk of COPY data (text, or its UTF-8 bytes), or undefined once everything is written. */
+export type ChunkSource = () => string | Uint8Array | undefined;
 
 /** Writes chunks as the source yields them, waiting for drain; resolves on finish, rejects on the stream's error. */
 const stream = (sink: Writable, next: ChunkSource, stopped: () => boolean): Promise<void> =>

@@ -4,7 +4,7 @@ import { UnstorableError } from "../../../domain/errors.ts";
 import { findUnstorable, unstorableReason } from "../../../domain/text.ts";
 import { MAX_TIME_MS, MIN_TIME_MS } from "../../../domain/time.ts";
 import type { SourcedEvent } from "../../../ports/log-store.ts";
-import { CHUNK_CHARS, type ChunkSource, copyText } from "./copy.ts";
+import { type ChunkSource, copyText } from "./copy.ts";
 import { tsvectorText } from "./tsv.ts";
 
 // Native checks first: the regexes of unstorableReason run only for a value that fails them.
@@ -53,16 +53,34 @@ export const encode = ({ event: e, partition, offset }: SourcedEvent): Encoded =
   return { id: e.id, ts, tail };
 };
 
-/** COPY text of the fresh rows, in batch order with seq from `base + 1`, one chunk at a time. */
+/** Bytes of one COPY chunk: large enough to keep the socket busy, small enough to write without a pause. */
+const CHUNK_BYTES = 256 * 1024;
+/** The most UTF-8 bytes a string of n UTF-16 code units can take. */
+const utf8Bound = (n: number): number => n * 3;
+
+/**
+ * COPY text of the fresh rows, in batch order with seq from `base + 1`, one chunk at a time. Each row is
+ * written as UTF-8 straight into the chunk's buffer: a chunk built as one long string cost a flattening of
+ * hundreds of rows and then a UTF-8 copy of it in the stream (~6 µs a row, most of the COPY's client time).
+ */
 export const encoder = (rows: Encoded[], base: number, createdAt: string): ChunkSource => {
   let i = 0;
   return () => {
     if (i >= rows.length) return undefined;
-    let chunk = "";
-    while (i < rows.length && chunk.length < CHUNK_CHARS) {
-      chunk += `${base + i + 1}\t${createdAt}${(rows[i] as Encoded).tail}`;
+    let chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+    let at = 0;
+    while (i < rows.length) {
+      const head = `${base + i + 1}\t${createdAt}`;
+      const tail = (rows[i] as Encoded).tail;
+      const most = utf8Bound(head.length + tail.length);
+      if (at + most > chunk.length) {
+        if (at > 0) break;
+        chunk = Buffer.allocUnsafe(most); // one row larger than a chunk: a chunk of its own
+      }
+      at += chunk.write(head, at, "latin1");
+      at += chunk.write(tail, at, "utf8");
       i++;
     }
-    return chunk;
+    return chunk.subarray(0, at);
   };
 };
