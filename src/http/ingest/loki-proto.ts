@@ -1,6 +1,6 @@
 // Decodes Loki's snappy-compressed protobuf PushRequest (logproto: streams{labels, entries{timestamp, line, ...}}).
 
-import { uncompress } from "snappyjs";
+import { uncompressSync } from "snappy";
 import { DomainError } from "../../domain/errors.ts";
 import { parseLabels } from "../../domain/loki-labels.ts";
 import type { LokiEntry, LokiStream } from "../../domain/loki-push.ts";
@@ -15,16 +15,29 @@ import {
 
 const LEN = 2;
 
-/** Snappy block format; expanding past maxBytes is refused before anything is allocated (a snappy bomb). */
+/** The length a Snappy block says it expands to (its varint preamble, at most 2^32 - 1), or -1 if unreadable. */
+const declaredLength = (body: Uint8Array): number => {
+  let length = 0;
+  for (let i = 0; i < 5 && i < body.length; i++) {
+    const byte = body[i] ?? 0;
+    length += (byte & 0x7f) * 2 ** (7 * i);
+    if (byte < 0x80) return length <= 0xffffffff ? length : -1;
+  }
+  return -1;
+};
+
+/**
+ * Snappy block format, decompressed natively (several times faster than in JS); expanding past maxBytes is
+ * refused from the block's preamble, before anything is allocated (a snappy bomb). The output is copied into
+ * memory the JS heap owns: an external buffer per request costs more in page faults than it saves.
+ */
 export const unsnappy = (body: Uint8Array, maxBytes: number): Uint8Array =>
   decodeOrRefuse("snappy-compressed body", () => {
-    try {
-      return uncompress(body, maxBytes);
-    } catch (error) {
-      if (error instanceof Error && error.message.includes("too big"))
-        throw new DomainError("payload_too_large", `the request body exceeds ${maxBytes} bytes uncompressed`);
-      throw error;
-    }
+    const length = declaredLength(body);
+    if (length < 0) throw new Error("Invalid Snappy bitstream");
+    if (length > maxBytes)
+      throw new DomainError("payload_too_large", `the request body exceeds ${maxBytes} bytes uncompressed`);
+    return uncompressSync(body, { asBuffer: true, copyOutputData: true }) as Buffer;
   });
 
 /** google.protobuf.Timestamp → whole epoch milliseconds. */

@@ -1,4 +1,4 @@
-// Types of snappyjs (pure-JS Snappy block format), which ships none.
+// Types of snappyjs (pure-JS Snappy block format, the test encoder), which ships none.
 
 declare module "snappyjs" {
   /** Throws when the data is not Snappy or would expand past maxLength bytes. */
