@@ -5,16 +5,22 @@ import { DomainError } from "../../domain/errors.ts";
 
 export { Reader };
 
-const UTF8 = new TextDecoder("utf-8");
 /** Strings shorter than this are interned per body: attribute keys and many values repeat on every record. */
 const SHORT = 32;
 const MAX_INTERNED = 4096;
 
-/** A protobufjs Reader with the body's table of short ASCII strings: hash → [offset, length, text]. */
-export type WireReader = Reader & { interned: Map<number, [number, number, string]> };
+/**
+ * A protobufjs Reader with the body's table of short ASCII strings (hash → [offset, length, text]), and the
+ * body as a Buffer: Buffer#toString decodes a range in one native call, twice as fast as a TextDecoder over a
+ * subarray, with the same U+FFFD for invalid UTF-8.
+ */
+export type WireReader = Reader & { interned: Map<number, [number, number, string]>; text: Buffer };
 
 export const readerOf = (bytes: Uint8Array): WireReader =>
-  Object.assign(Reader.create(bytes), { interned: new Map<number, [number, number, string]>() });
+  Object.assign(Reader.create(bytes), {
+    interned: new Map<number, [number, number, string]>(),
+    text: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+  });
 
 const sameBytes = (buf: Uint8Array, a: number, b: number, length: number): boolean => {
   for (let i = 0; i < length; i++) if (buf[a + i] !== buf[b + i]) return false;
@@ -31,12 +37,12 @@ export const readString = (r: WireReader): string => {
   const end = start + length;
   if (end > r.len) throw new RangeError(`index out of range: ${start} + ${length} > ${r.len}`);
   r.pos = end;
+  if (length >= SHORT) return r.text.toString("utf8", start, end);
   const buf = r.buf;
-  if (length >= SHORT) return UTF8.decode(buf.subarray(start, end));
   let hash = length;
   for (let i = start; i < end; i++) {
     const byte = buf[i] ?? 0;
-    if (byte >= 0x80) return UTF8.decode(buf.subarray(start, end));
+    if (byte >= 0x80) return r.text.toString("utf8", start, end);
     hash = (Math.imul(hash, 31) + byte) | 0;
   }
   const seen = r.interned.get(hash);
