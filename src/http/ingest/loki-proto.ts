@@ -6,14 +6,13 @@ import { parseLabels } from "../../domain/loki-labels.ts";
 import type { LokiEntry, LokiStream } from "../../domain/loki-push.ts";
 import {
   decodeOrRefuse,
-  eachField,
+  int64Value,
   messageEnd,
+  nextTag,
   readerOf,
   readString,
   type WireReader,
 } from "./proto-wire.ts";
-
-const LEN = 2;
 
 /** The length a Snappy block says it expands to (its varint preamble, at most 2^32 - 1), or -1 if unreadable. */
 const declaredLength = (body: Uint8Array): number => {
@@ -40,59 +39,72 @@ export const unsnappy = (body: Uint8Array, maxBytes: number): Uint8Array =>
     return uncompressSync(body, { asBuffer: true, copyOutputData: true }) as Buffer;
   });
 
+// Tags (field number << 3 | wire type) of the fields read; any other field is skipped.
+const VARINT_1 = (1 << 3) | 0;
+const VARINT_2 = (2 << 3) | 0;
+const LEN_1 = (1 << 3) | 2;
+const LEN_2 = (2 << 3) | 2;
+const LEN_3 = (3 << 3) | 2;
+
 /** google.protobuf.Timestamp → whole epoch milliseconds. */
 const timestamp = (r: WireReader, end: number): number => {
   let seconds = 0;
   let nanos = 0;
-  eachField(r, end, (field, wire) => {
-    if (field === 1 && wire === 0) seconds = Number(String(r.int64()));
-    else if (field === 2 && wire === 0) nanos = r.int32();
-    else r.skipType(wire);
-  });
+  for (let tag = nextTag(r, end); tag >= 0; tag = nextTag(r, end)) {
+    if (tag === VARINT_1) seconds = Number(int64Value(r));
+    else if (tag === VARINT_2) nanos = r.int32();
+    else r.skipType(tag & 7);
+  }
   return seconds * 1000 + Math.floor(nanos / 1e6);
 };
 
 const labelPair = (r: WireReader, end: number): [string, string] => {
   let name = "";
   let value = "";
-  eachField(r, end, (field, wire) => {
-    if (field === 1 && wire === LEN) name = readString(r);
-    else if (field === 2 && wire === LEN) value = readString(r);
-    else r.skipType(wire);
-  });
+  for (let tag = nextTag(r, end); tag >= 0; tag = nextTag(r, end)) {
+    if (tag === LEN_1) name = readString(r);
+    else if (tag === LEN_2) value = readString(r);
+    else r.skipType(tag & 7);
+  }
   return [name, value];
 };
 
 const entry = (r: WireReader, end: number): LokiEntry => {
-  const e: LokiEntry = { timeMs: 0, line: "", structuredMetadata: [] };
-  eachField(r, end, (field, wire) => {
-    if (field === 1 && wire === LEN) e.timeMs = timestamp(r, messageEnd(r));
-    else if (field === 2 && wire === LEN) e.line = readString(r);
-    else if (field === 3 && wire === LEN) e.structuredMetadata.push(labelPair(r, messageEnd(r)));
-    else r.skipType(wire);
-  });
-  return e;
+  let timeMs = 0;
+  let line = "";
+  const structuredMetadata: [string, string][] = [];
+  for (let tag = nextTag(r, end); tag >= 0; tag = nextTag(r, end)) {
+    if (tag === LEN_1) timeMs = timestamp(r, messageEnd(r));
+    else if (tag === LEN_2) line = readString(r);
+    else if (tag === LEN_3) structuredMetadata.push(labelPair(r, messageEnd(r)));
+    else r.skipType(tag & 7);
+  }
+  return { timeMs, line, structuredMetadata };
 };
 
 /** The streams of a decompressed PushRequest; a 400 for a body that is not one, a 413 past maxEntries. */
 export const decodeLokiProtobuf = (body: Uint8Array, maxEntries: number): LokiStream[] => {
-  let count = 0;
-  const streams: { labels: string; entries: LokiEntry[] }[] = decodeOrRefuse("Loki PushRequest", () => {
+  const streams = decodeOrRefuse("Loki PushRequest", () => {
     const r = readerOf(body);
     const out: { labels: string; entries: LokiEntry[] }[] = [];
-    eachField(r, r.len, (field, wire) => {
-      if (field !== 1 || wire !== LEN) return r.skipType(wire);
+    let count = 0;
+    for (let tag = nextTag(r, r.len); tag >= 0; tag = nextTag(r, r.len)) {
+      if (tag !== LEN_1) {
+        r.skipType(tag & 7);
+        continue;
+      }
+      const end = messageEnd(r);
       const stream = { labels: "", entries: [] as LokiEntry[] };
-      eachField(r, messageEnd(r), (f, w) => {
-        if (f === 1 && w === LEN) stream.labels = readString(r);
-        else if (f === 2 && w === LEN) {
+      for (let t = nextTag(r, end); t >= 0; t = nextTag(r, end)) {
+        if (t === LEN_1) stream.labels = readString(r);
+        else if (t === LEN_2) {
           if (++count > maxEntries)
             throw new DomainError("payload_too_large", `a push holds at most ${maxEntries} entries`);
           stream.entries.push(entry(r, messageEnd(r)));
-        } else r.skipType(w);
-      });
+        } else r.skipType(t & 7);
+      }
       out.push(stream);
-    });
+    }
     return out;
   });
   return streams.map((s) => ({ labels: parseLabels(s.labels), entries: s.entries }));

@@ -67,6 +67,20 @@ export const eachField = (
   if (r.pos !== end) throw new RangeError("a field runs past its message");
 };
 
+/**
+ * The next field's tag before `end`, or -1 once the reader stands at `end`: for decoders that loop over a
+ * message's fields without a callback per field (what eachField costs per message on hot paths).
+ */
+export const nextTag = (r: Reader, end: number): number => {
+  if (r.pos >= end) {
+    if (r.pos !== end) throw new RangeError("a field runs past its message");
+    return -1;
+  }
+  const tag = r.uint32();
+  if (tag >>> 3 === 0) throw new RangeError("field number 0");
+  return tag;
+};
+
 /** The end position of the length-delimited value at the reader (which then stands at its first byte). */
 export const messageEnd = (r: Reader): number => {
   const length = r.uint32();
