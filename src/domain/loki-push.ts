@@ -1,8 +1,8 @@
 // Loki push requests in domain terms (from JSON or snappy protobuf alike) and their mapping to logproc events.
 
 import { levelFromWord } from "./level-words.ts";
-import type { AttrEntries, MetadataBudget } from "./metadata-fit.ts";
-import { fitMetadata } from "./metadata-fit.ts";
+import type { MetadataBudget } from "./metadata-fit.ts";
+import { fitTextPairs } from "./metadata-fit.ts";
 import { clipSource, type MappedEvents, type ShippedEvent, UNKNOWN_SERVICE } from "./otlp-logs.ts";
 
 export interface LokiEntry {
@@ -40,19 +40,20 @@ export const lokiToEvents = (
   let droppedAttributes = 0;
   for (const stream of streams) {
     const source = clipSource(find(stream.labels, SOURCE_KEYS) ?? UNKNOWN_SERVICE, budget.maxSourceLength);
-    const streamLevel = find(stream.labels, LEVEL_KEYS);
+    const streamWord = find(stream.labels, LEVEL_KEYS);
+    const streamLevel = (streamWord && levelFromWord(streamWord)) || "INFO";
     for (const entry of stream.entries) {
-      const word = find(entry.structuredMetadata, LEVEL_KEYS) ?? streamLevel;
-      const top: AttrEntries = [...stream.labels, ...entry.structuredMetadata];
-      const fitted = fitMetadata(top, [], budget);
+      const word = find(entry.structuredMetadata, LEVEL_KEYS);
+      const level = word === undefined ? streamLevel : levelFromWord(word) || "INFO";
+      const fitted = fitTextPairs(stream.labels, entry.structuredMetadata, budget);
       droppedAttributes += fitted.dropped;
-      events.push({
-        level: (word && levelFromWord(word)) || "INFO",
-        message: entry.line,
-        source,
-        ...(entry.timeMs > 0 ? { timestamp: entry.timeMs } : {}),
-        metadata: fitted.metadata,
-      });
+      const metadata = fitted.metadata;
+      const message = entry.line;
+      events.push(
+        entry.timeMs > 0
+          ? { level, message, source, timestamp: entry.timeMs, metadata }
+          : { level, message, source, metadata },
+      );
     }
   }
   return { events, droppedAttributes };

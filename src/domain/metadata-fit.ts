@@ -173,3 +173,32 @@ export const fitMetadata = (
     return { metadata, dropped: 0 };
   return fitGreedy(clampedTop, groups, budget.maxBytes);
 };
+
+/** The bound fitMetadata counts for a string entry: `"key":"value",` at six bytes per UTF-16 unit. */
+const textEntryBound = (key: string, value: string): number => 6 * key.length + 6 + 6 * value.length;
+
+/**
+ * fitMetadata(top, [], budget) for string-valued entries given as two lists (Loki's labels, then an entry's
+ * structured metadata), without copying them into one list: strings need no depth clamp, so the metadata is
+ * built directly and the general path runs only when the bound is over the byte limit. Same result.
+ */
+export const fitTextPairs = (
+  first: readonly [string, string][],
+  second: readonly [string, string][],
+  budget: MetadataBudget,
+): FittedMetadata => {
+  if (first.length + second.length === 0) return { metadata: null, dropped: 0 };
+  const metadata = emptyObject();
+  let bound = 2;
+  for (const [key, value] of first) {
+    metadata[key] = value;
+    bound += textEntryBound(key, value);
+  }
+  for (const [key, value] of second) {
+    metadata[key] = value;
+    bound += textEntryBound(key, value);
+  }
+  if (bound <= budget.maxBytes || bytes(JSON.stringify(metadata)) <= budget.maxBytes)
+    return { metadata, dropped: 0 };
+  return fitMetadata([...first, ...second], [], budget);
+};

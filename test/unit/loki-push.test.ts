@@ -1,11 +1,13 @@
 // Loki push: label syntax, both encodings decoded alike, entries mapped to events as documented.
 
 import { describe, expect, test } from "bun:test";
+import fc from "fast-check";
 import { DomainError } from "../../src/domain/errors.ts";
 import { DEFAULT_EVENT_LIMITS } from "../../src/domain/log-event.ts";
 import { readLokiJson } from "../../src/domain/loki-json.ts";
 import { parseLabels } from "../../src/domain/loki-labels.ts";
 import { lokiToEvents } from "../../src/domain/loki-push.ts";
+import { fitMetadata, fitTextPairs } from "../../src/domain/metadata-fit.ts";
 import { decodeLokiProtobuf, unsnappy } from "../../src/http/ingest/loki-proto.ts";
 import { encodeLokiPush } from "../helpers/shipper-encode.ts";
 
@@ -149,5 +151,26 @@ describe("mapping", () => {
     expect({ ...event?.metadata }).toEqual({ app: "a", env: "prod", trace_id: "t1" });
     expect(event?.message).toBe("hello");
     expect(event?.timestamp).toBe(42);
+  });
+});
+
+describe("metadata of labels and structured metadata", () => {
+  const pairs = fc.array(
+    fc.tuple(fc.constantFrom("app", "env", "level", "trace_id", "a"), fc.string({ maxLength: 30 })),
+    { maxLength: 6 },
+  );
+
+  test("is what fitMetadata makes of the two lists as one, within and over the byte limit", () => {
+    fc.assert(
+      fc.property(pairs, pairs, fc.integer({ min: 40, max: 400 }), (labels, metadata, maxBytes) => {
+        const limits = { maxBytes, maxDepth: budget.maxDepth };
+        const fitted = fitTextPairs(labels, metadata, limits);
+        const expected = fitMetadata([...labels, ...metadata], [], limits);
+        expect(fitted.dropped).toBe(expected.dropped);
+        // As text: the same keys in the same order.
+        expect(JSON.stringify(fitted.metadata)).toBe(JSON.stringify(expected.metadata));
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
