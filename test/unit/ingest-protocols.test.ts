@@ -36,6 +36,41 @@ describe("Elasticsearch bulk lines", () => {
     expect(ops[3]?.kind === "doc" && ops[3].doc instanceof MalformedItem).toBe(true);
   });
 
+  test("a repeated action line is read alike each time; the next different one is read anew", () => {
+    const ops = parseBulk(
+      [
+        '{"create":{"_index":"a","_id":"1"}}',
+        '{"message":"x"}',
+        '{"create":{"_index":"a","_id":"1"}}',
+        "",
+        '  {"message":"y"}',
+        '{"index":{}}',
+        '{"message":"z"}',
+        '{"index":{}}',
+        "{broken",
+        '{"delete":{"_id":"2"}}',
+        '{"delete":{"_id":"2"}}',
+        '{"index":{}}',
+        '{"message":"w"}',
+      ].join("\n"),
+      "dflt",
+    );
+    expect(ops.map((o) => [o.kind, o.action, o.index, o.id])).toEqual([
+      ["doc", "create", "a", "1"],
+      ["doc", "create", "a", "1"],
+      ["doc", "index", "dflt", undefined],
+      ["doc", "index", "dflt", undefined],
+      ["refused", "delete", "dflt", "2"],
+      ["refused", "delete", "dflt", "2"],
+      ["doc", "index", "dflt", undefined],
+    ]);
+    const docs = ops.map((o) => (o.kind === "doc" ? o.doc : undefined));
+    expect(docs[1]).toEqual({ message: "y" });
+    // Named by its place among the non-blank lines, as before.
+    expect(docs[3] instanceof MalformedItem && docs[3].reason).toStartWith("line 8 is not valid JSON");
+    expect(docs[6]).toEqual({ message: "w" });
+  });
+
   test.each([
     ['{"nope":{}}\n{}\n', "expected one of [create, delete, index, update]"],
     ["not json\n{}\n", "Malformed action/metadata line [1]"],

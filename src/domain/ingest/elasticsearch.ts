@@ -15,9 +15,20 @@ const ACTIONS: ReadonlySet<string> = new Set(["create", "index", "update", "dele
 const badRequest = (reason: string): DomainError =>
   new DomainError("validation_failed", reason, { details: [{ field: "body", message: reason }] });
 
-const metaOf = (parsed: unknown, n: number): { action: string; meta: Doc } => {
-  if (parsed instanceof MalformedItem)
+/** What an action line says: the action, and the index and id it names (the default index filled in). */
+interface Action {
+  action: string;
+  index: string;
+  id: string | undefined;
+}
+
+const readAction = (line: string, n: number, defaultIndex: string | undefined): Action => {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line);
+  } catch {
     throw badRequest(`Malformed action/metadata line [${n}], expected a JSON object`);
+  }
   const keys = isObject(parsed) ? Object.keys(parsed) : [];
   const action = keys[0];
   if (!isObject(parsed) || keys.length !== 1 || action === undefined)
@@ -28,15 +39,19 @@ const metaOf = (parsed: unknown, n: number): { action: string; meta: Doc } => {
     );
   const meta = parsed[action];
   if (!isObject(meta)) throw badRequest(`Malformed action/metadata line [${n}], expected an object`);
-  return { action, meta };
+  const index = typeof meta._index === "string" && meta._index !== "" ? meta._index : defaultIndex;
+  if (index === undefined) throw badRequest(`index is missing for the action on line [${n}]`);
+  const id = typeof meta._id === "string" && meta._id !== "" ? meta._id : undefined;
+  return { action, index, id };
 };
 
 /**
- * Every non-empty line parsed, in one native JSON.parse of the lines joined as an array when the body is
- * well formed (the common case: about twice as fast as a parse per line); a MalformedItem where a line is not
- * JSON. A line holding more or less than one value makes the joined count differ: then each line is parsed.
+ * The document lines parsed, in one native JSON.parse of them joined as an array when they are well formed
+ * (the common case: about twice as fast as a parse per line); a MalformedItem where a line is not JSON,
+ * naming it by `ordinals` (its place among the body's non-blank lines). A line holding more or less than one
+ * value makes the joined count differ: then each line is parsed.
  */
-const parseLines = (lines: string[]): unknown[] => {
+const parseLines = (lines: string[], ordinals: number[]): unknown[] => {
   try {
     const all: unknown = JSON.parse(`[${lines.join(",")}]`);
     if (Array.isArray(all) && all.length === lines.length) return all;
@@ -48,34 +63,49 @@ const parseLines = (lines: string[]): unknown[] => {
       return JSON.parse(line);
     } catch (error) {
       return new MalformedItem(
-        `line ${i + 1} is not valid JSON: ${error instanceof Error ? error.message : "invalid"}`,
+        `line ${ordinals[i]} is not valid JSON: ${error instanceof Error ? error.message : "invalid"}`,
       );
     }
   });
 };
 
+type DocOp = Extract<BulkOp, { kind: "doc" }>;
+
 /**
  * Reads a bulk body. A broken action line fails the whole request (as Elasticsearch does); a broken document
  * line becomes that item's error. `update` and `delete` are answered per item: logs are append-only here.
+ * Action lines are read one by one, and a line equal to the action line before it is not read again:
+ * shippers repeat the same `{"create":{"_index":...}}` before every document. Document lines are parsed
+ * together afterwards (an update's is skipped unread).
  */
 export const parseBulk = (text: string, defaultIndex: string | undefined): BulkOp[] => {
-  const ops: BulkOp[] = [];
-  const lines: string[] = [];
-  const numbers: number[] = [];
   const raw = text.split("\n");
-  for (let i = 0; i < raw.length; i++) {
-    const line = (raw[i] ?? "").trim();
-    if (line === "") continue;
-    lines.push(line);
-    numbers.push(i + 1);
-  }
-  const values = parseLines(lines);
-  for (let i = 0; i < values.length; i++) {
-    const n = numbers[i] ?? 0;
-    const { action, meta } = metaOf(values[i], n);
-    const index = typeof meta._index === "string" && meta._index !== "" ? meta._index : defaultIndex;
-    if (index === undefined) throw badRequest(`index is missing for the action on line [${n}]`);
-    const id = typeof meta._id === "string" && meta._id !== "" ? meta._id : undefined;
+  let at = 0;
+  let ordinal = 0;
+  /** The next non-blank line, trimmed; `at` is then its line number. */
+  const nextLine = (): string | undefined => {
+    while (at < raw.length) {
+      const line = (raw[at++] ?? "").trim();
+      if (line !== "") {
+        ordinal++;
+        return line;
+      }
+    }
+    return undefined;
+  };
+  const ops: BulkOp[] = [];
+  const docOps: DocOp[] = [];
+  const docLines: string[] = [];
+  const docOrdinals: number[] = [];
+  let lastLine: string | undefined;
+  let last: Action | undefined;
+  for (let line = nextLine(); line !== undefined; line = nextLine()) {
+    const n = at;
+    if (line !== lastLine || last === undefined) {
+      last = readAction(line, n, defaultIndex);
+      lastLine = line;
+    }
+    const { action, index, id } = last;
     if (action === "delete") {
       ops.push({
         kind: "refused",
@@ -86,8 +116,8 @@ export const parseBulk = (text: string, defaultIndex: string | undefined): BulkO
       });
       continue;
     }
-    i++;
-    if (i >= values.length)
+    const doc = nextLine();
+    if (doc === undefined)
       throw badRequest(`the ${action} action on line [${n}] has no document line after it`);
     if (action === "update") {
       ops.push({
@@ -99,9 +129,14 @@ export const parseBulk = (text: string, defaultIndex: string | undefined): BulkO
       });
       continue;
     }
-    const doc = values[i];
-    ops.push({ kind: "doc", action: action === "create" ? "create" : "index", index, id, doc });
+    const op: DocOp = { kind: "doc", action: action === "create" ? "create" : "index", index, id, doc: null };
+    ops.push(op);
+    docOps.push(op);
+    docLines.push(doc);
+    docOrdinals.push(ordinal);
   }
+  const docs = parseLines(docLines, docOrdinals);
+  for (let i = 0; i < docOps.length; i++) (docOps[i] as DocOp).doc = docs[i];
   return ops;
 };
 
