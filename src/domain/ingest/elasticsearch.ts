@@ -3,7 +3,16 @@
 import { DomainError, MalformedItem } from "../errors.ts";
 import type { EventLimits } from "../log-event.ts";
 import { parseTime } from "../time.ts";
-import { type Doc, isObject, levelFromWord, peek, sourceName, without } from "./fields.ts";
+import {
+  type Doc,
+  dottedPath,
+  hasOwnKeys,
+  isObject,
+  levelFromWord,
+  peekPath,
+  sourceName,
+  without,
+} from "./fields.ts";
 
 /** A create/index whose document becomes an event, or an operation answered with a per-item error. */
 export type BulkOp =
@@ -140,15 +149,24 @@ export const parseBulk = (text: string, defaultIndex: string | undefined): BulkO
   return ops;
 };
 
-const MESSAGE_PATHS = ["message", "log", "msg"] as const;
-const LEVEL_PATHS = ["level", "log.level", "severity"] as const;
-const SOURCE_PATHS = ["service.name", "kubernetes.container_name", "host.name"] as const;
+const MESSAGE_PATHS = ["message", "log", "msg"].map(dottedPath);
+const TIME_KEYS = ["@timestamp", "timestamp"];
+const LEVEL_PATHS = ["level", "log.level", "severity"].map(dottedPath);
+const SOURCE_PATHS = ["service.name", "kubernetes.container_name", "host.name"].map(dottedPath);
+
+/** Non-blank text; a first character that is visible ASCII says so without trimming a copy. */
+const isText = (v: unknown): v is string => {
+  if (typeof v !== "string") return false;
+  const first = v.charCodeAt(0);
+  return (first > 0x20 && first < 0x7f) || v.trim() !== "";
+};
 
 /**
  * One bulk document as a native event: @timestamp/timestamp, message/log/msg, level/log.level/severity, the
  * source from service.name, kubernetes.container_name, host.name or the index; every other field is metadata.
  * The source fields also stay in metadata (they are facts about the event, not only its label). A document
  * with no message text is kept whole as its message. A time or level we cannot read stays in metadata.
+ * Paths are split once at load, and the event is built without intermediate objects: this runs per document.
  */
 export const bulkDocToEvent = (
   raw: unknown,
@@ -158,55 +176,47 @@ export const bulkDocToEvent = (
 ): unknown => {
   if (!isObject(raw)) return raw;
   const used: string[] = [];
-  const message = firstText(raw, MESSAGE_PATHS, used) ?? JSON.stringify(raw);
+  let message: string | undefined;
+  for (const path of MESSAGE_PATHS) {
+    const v = peekPath(raw, path);
+    if (isText(v)) {
+      message = v;
+      used.push(path.full);
+      break;
+    }
+  }
   let timestamp: number | undefined;
-  for (const path of ["@timestamp", "timestamp"]) {
-    timestamp = Object.hasOwn(raw, path) ? parseTime(raw[path]) : undefined;
+  for (const key of TIME_KEYS) {
+    timestamp = Object.hasOwn(raw, key) ? parseTime(raw[key]) : undefined;
     if (timestamp !== undefined) {
-      used.push(path);
+      used.push(key);
       break;
     }
   }
   let level: ReturnType<typeof levelFromWord>;
   for (const path of LEVEL_PATHS) {
-    level = levelOf(raw, path);
+    level = levelFromWord(peekPath(raw, path));
     if (level) {
-      used.push(path);
+      used.push(path.full);
       break;
     }
   }
   let source: string | undefined;
   for (const path of SOURCE_PATHS) {
-    source = peekText(raw, path);
-    if (source !== undefined) break;
+    const v = peekPath(raw, path);
+    if (isText(v)) {
+      source = v;
+      break;
+    }
   }
   const metadata = used.length ? without(raw, used) : raw;
   const event: Doc = {
     level: level ?? "INFO",
-    message,
+    message: message ?? JSON.stringify(raw),
     source: sourceName(source, index, limits.maxSourceLength),
-    ...(timestamp === undefined ? {} : { timestamp }),
-    ...(Object.keys(metadata).length ? { metadata } : {}),
   };
+  if (timestamp !== undefined) event.timestamp = timestamp;
+  if (hasOwnKeys(metadata)) event.metadata = metadata;
   if (id !== undefined && id.length <= limits.maxIdLength) event.id = id;
   return event;
-};
-
-/** The first of the paths holding non-blank text; its path is added to `used`. */
-const firstText = (doc: Doc, paths: readonly string[], used: string[]): string | undefined => {
-  for (const path of paths) {
-    const v = peekText(doc, path);
-    if (v !== undefined) {
-      used.push(path);
-      return v;
-    }
-  }
-  return undefined;
-};
-
-const levelOf = (doc: Doc, path: string) => levelFromWord(peek(doc, path));
-
-const peekText = (doc: Doc, path: string): string | undefined => {
-  const v = peek(doc, path);
-  return typeof v === "string" && v.trim() !== "" ? v : undefined;
 };
