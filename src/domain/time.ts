@@ -3,6 +3,8 @@
 const ISO_NO_ZONE = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?$/;
 const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$/i;
 const EPOCH_MS = /^-?\d{1,15}$/;
+/** What toISOString writes and most shippers send: Date.parse takes it as it is (normalizeIso leaves it alone). */
+const ISO_CANONICAL = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 /** The earliest and latest instants we accept (years 1970..9999 keep every store and JSON happy). */
 export const MIN_TIME_MS = 0;
@@ -15,6 +17,7 @@ const inRange = (ms: number): number | undefined =>
 export const parseTime = (value: unknown): number | undefined => {
   if (typeof value === "number") return Number.isInteger(value) ? inRange(value) : undefined;
   if (typeof value !== "string") return undefined;
+  if (value.length === 24 && ISO_CANONICAL.test(value)) return inRange(Date.parse(value));
   const text = value.trim();
   if (EPOCH_MS.test(text)) return inRange(Number(text));
   if (ISO_WITH_ZONE.test(text)) return inRange(Date.parse(normalizeIso(text)));
