@@ -1,8 +1,8 @@
 // The log event: its input schema (zod), its normalized form, and the limits that bound it.
 
-import { uuidv7 } from "uuidv7";
 import { z } from "zod";
 import { type FieldIssue, validationError } from "./errors.ts";
+import { newEventId } from "./event-id.ts";
 import { LEVELS, type Level, parseLevel } from "./level.ts";
 import { plainEvent } from "./plain-event.ts";
 import { findUnstorable, jsonDepth, unstorableReason } from "./text.ts";
@@ -163,7 +163,7 @@ export const makeSchemaEventParser = (limits: EventLimits = DEFAULT_EVENT_LIMITS
     return {
       ok: true,
       event: {
-        id: v.id ?? uuidv7(),
+        id: v.id ?? newEventId(),
         level: v.level,
         message: v.message,
         source: v.source,

@@ -1,7 +1,7 @@
 // The ingest schema's common case checked by hand: a plainly valid event skips zod, which still judges (and
 // words the errors for) every other one. Must never accept what makeLogEventInput refuses (a unit test checks it).
 
-import { uuidv7 } from "uuidv7";
+import { newEventId } from "./event-id.ts";
 import { isLevel, type Level, parseLevel } from "./level.ts";
 import type { EventLimits, LogEvent, Metadata } from "./log-event.ts";
 import { storableText } from "./text.ts";
@@ -118,7 +118,7 @@ export const plainEvent = (
     if (typeof metadata !== "object" || !plainMetadata(metadata, limits)) return undefined;
   }
   return {
-    id: typeof id === "string" ? id : uuidv7(),
+    id: typeof id === "string" ? id : newEventId(),
     level: parsedLevel,
     message,
     source,
