@@ -17,7 +17,7 @@ const inRange = (ms: number): number | undefined =>
 export const parseTime = (value: unknown): number | undefined => {
   if (typeof value === "number") return Number.isInteger(value) ? inRange(value) : undefined;
   if (typeof value !== "string") return undefined;
-  if (value.length === 24 && ISO_CANONICAL.test(value)) return inRange(Date.parse(value));
+  if (value.length === 24 && ISO_CANONICAL.test(value)) return inRange(canonicalIso(value));
   const text = value.trim();
   if (EPOCH_MS.test(text)) return inRange(Number(text));
   if (ISO_WITH_ZONE.test(text)) return inRange(Date.parse(normalizeIso(text)));
@@ -26,6 +26,30 @@ export const parseTime = (value: unknown): number | undefined => {
     return inRange(Date.parse(`${normalizeIso(withTime)}Z`));
   }
   return undefined;
+};
+
+/** The number written by the digits text[from, from + count) (checked to be digits by the caller). */
+const digits = (text: string, from: number, count: number): number => {
+  let n = 0;
+  for (let i = from; i < from + count; i++) n = n * 10 + text.charCodeAt(i) - 48;
+  return n;
+};
+
+/**
+ * Epoch ms of a time in ISO_CANONICAL form, read field by field: for fields in their everyday ranges this is
+ * what Date.parse gives (the same MakeDay/MakeTime), at half its cost; anything else (a year before 100, day
+ * 29-31, hour 24, second 60) is left to Date.parse, which judges and rolls over as it always did.
+ */
+const canonicalIso = (text: string): number => {
+  const year = digits(text, 0, 4);
+  const month = digits(text, 5, 2);
+  const day = digits(text, 8, 2);
+  const hour = digits(text, 11, 2);
+  const minute = digits(text, 14, 2);
+  const second = digits(text, 17, 2);
+  if (year < 100 || month < 1 || month > 12 || day < 1 || day > 28 || hour > 23 || minute > 59 || second > 59)
+    return Date.parse(text);
+  return Date.UTC(year, month - 1, day, hour, minute, second, digits(text, 20, 3));
 };
 
 // Date.parse wants 'T', at most millisecond digits, and a colon in the offset.
