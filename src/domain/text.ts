@@ -65,3 +65,20 @@ export const codePointLength = (value: string): number => {
   for (const _ of value) n++;
   return n;
 };
+
+/**
+ * prefix + parts.join(separator) + suffix made by the join alone, so the parts' text is copied once: a
+ * template around a join of megabytes copies it all again when the result is flattened (to parse or send).
+ */
+export const joinWithin = (
+  prefix: string,
+  parts: readonly string[],
+  separator: string,
+  suffix: string,
+): string => {
+  if (parts.length === 0) return prefix + suffix;
+  const framed = parts.slice();
+  framed[0] = prefix + framed[0];
+  framed[framed.length - 1] += suffix;
+  return framed.join(separator);
+};

@@ -2,6 +2,7 @@
 
 import { DomainError, MalformedItem } from "../errors.ts";
 import type { EventLimits } from "../log-event.ts";
+import { joinWithin } from "../text.ts";
 import { parseTime } from "../time.ts";
 import {
   type Doc,
@@ -62,7 +63,7 @@ const readAction = (line: string, n: number, defaultIndex: string | undefined): 
  */
 const parseLines = (lines: string[], ordinals: number[]): unknown[] => {
   try {
-    const all: unknown = JSON.parse(`[${lines.join(",")}]`);
+    const all: unknown = JSON.parse(joinWithin("[", lines, ",", "]"));
     if (Array.isArray(all) && all.length === lines.length) return all;
   } catch {
     // some line is not JSON: find which, line by line
