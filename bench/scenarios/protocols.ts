@@ -1,10 +1,11 @@
 // protocols: events/s of each shipper protocol (bench/protocols/index.ts) beside the native batch API, through
-// one producer role on Kafka (acks=all), same events, batches of 1,000, same run, alternating order per round.
+// one producer role on Kafka (acks=all), same events, batches of 1,000, same run, alternating order per round;
+// and the producer's CPU time per event in each pass, which other load on a shared machine disturbs far less.
 
 import { type BenchOptions, ResultBuilder } from "../lib/context.ts";
 import { generateArray } from "../lib/data.ts";
 import { closedLoop } from "../lib/load.ts";
-import { freePort, startRole, waitFor } from "../lib/proc.ts";
+import { cpuSeconds, freePort, startRole, waitFor } from "../lib/proc.ts";
 import { note, phase } from "../lib/progress.ts";
 import { compare, figure } from "../lib/results.ts";
 import { createTopic, deleteTopics, KAFKA_BROKERS, kafka, runId } from "../lib/services.ts";
@@ -26,10 +27,18 @@ const topicCount = async (topic: string): Promise<number> => {
   }
 };
 
+/** What one pass over every batch measured. */
+interface PassResult {
+  eventsPerS: number;
+  /** The producer's user + system CPU time over the pass, per event sent. */
+  producerCpuUsPerEvent: number;
+}
+
 /**
  * Events/s of one pass over every batch: until the answers, or for an unacked protocol until the topic holds
- * them. A refused batch (503: a send past KAFKA_SEND_TIMEOUT_MS on a busy machine) is the product shedding
- * load, as in the ingest scenario: counted in `refused`, its events left out of the rate.
+ * them, and the producer's CPU time per event meanwhile. A refused batch (503: a send past
+ * KAFKA_SEND_TIMEOUT_MS on a busy machine) is the product shedding load, as in the ingest scenario: counted
+ * in `refused`, its events left out of the rate.
  */
 const pass = async (
   p: ProtocolBench,
@@ -37,10 +46,13 @@ const pass = async (
   batches: number,
   topic: string,
   refused: { count: number; first?: string },
-): Promise<number> => {
+  producerPid: number,
+): Promise<PassResult> => {
   const before = p.unacked ? await topicCount(topic) : 0;
   const progress = phase(`protocols: ${p.name}`, batches, "batches");
+  const cpuBefore = cpuSeconds(producerPid);
   const started = performance.now();
+  const cpuPerEvent = (events: number): number => ((cpuSeconds(producerPid) - cpuBefore) * 1e6) / events;
   const out = await closedLoop(batches, CONCURRENCY, (i) => sender.send(i), progress);
   progress.done();
   if (out.failures === batches || (p.unacked && out.failures))
@@ -49,13 +61,19 @@ const pass = async (
     refused.count += out.failures;
     refused.first ??= `${p.name}: ${out.firstError}`;
   }
-  if (!p.unacked) return ((batches - out.failures) * BATCH) / out.elapsedS;
+  if (!p.unacked) {
+    const sent = (batches - out.failures) * BATCH;
+    return { eventsPerS: sent / out.elapsedS, producerCpuUsPerEvent: cpuPerEvent(batches * BATCH) };
+  }
   const until = Date.now() + 120_000;
   while ((await topicCount(topic)) < before + batches * BATCH) {
     if (Date.now() > until) throw new Error(`${p.name}: the topic did not receive every event in 120 s`);
     await Bun.sleep(20);
   }
-  return (batches * BATCH) / ((performance.now() - started) / 1000);
+  return {
+    eventsPerS: (batches * BATCH) / ((performance.now() - started) / 1000),
+    producerCpuUsPerEvent: cpuPerEvent(batches * BATCH),
+  };
 };
 
 export const protocols = async (opts: BenchOptions) => {
@@ -90,21 +108,36 @@ export const protocols = async (opts: BenchOptions) => {
   });
   const target = { producerUrl: `http://127.0.0.1:${producer.ports.producer}`, syslogPort };
   const rates = new Map<string, number[]>(all.map((p) => [p.name, []]));
+  const cpus = new Map<string, number[]>(all.map((p) => [p.name, []]));
   const senders = new Map<string, ProtocolSender>();
   const refused: { count: number; first?: string } = { count: 0 };
   try {
     await waitFor(`${target.producerUrl}/producer/api/logs/health`, 60_000, producer);
     for (const p of all) senders.set(p.name, await p.prepare(batches, target));
     // Warm-up: connections, metadata, JIT, for every protocol.
-    for (const p of all)
-      await pass(p, senders.get(p.name) as ProtocolSender, Math.min(2, batches.length), topic, refused);
+    for (const p of all) {
+      const sender = senders.get(p.name) as ProtocolSender;
+      await pass(p, sender, Math.min(2, batches.length), topic, refused, producer.pid);
+    }
     for (let r = 0; r < rounds; r++) {
       // Alternate the order so drift on the shared machine favours no protocol.
       const order = r % 2 === 0 ? all : [...all].reverse();
       for (const p of order) {
-        const rate = await pass(p, senders.get(p.name) as ProtocolSender, batches.length, topic, refused);
-        rates.get(p.name)?.push(rate);
-        note(`protocols ${r + 1}/${rounds}: ${p.name} ${Math.round(rate)} events/s`);
+        const sender = senders.get(p.name) as ProtocolSender;
+        const { eventsPerS, producerCpuUsPerEvent } = await pass(
+          p,
+          sender,
+          batches.length,
+          topic,
+          refused,
+          producer.pid,
+        );
+        rates.get(p.name)?.push(eventsPerS);
+        cpus.get(p.name)?.push(producerCpuUsPerEvent);
+        note(
+          `protocols ${r + 1}/${rounds}: ${p.name} ${Math.round(eventsPerS)} events/s, ` +
+            `producer CPU ${producerCpuUsPerEvent.toFixed(1)} µs/event`,
+        );
       }
     }
     res.params.refusedBatches = refused.count;
@@ -126,6 +159,17 @@ export const protocols = async (opts: BenchOptions) => {
         referenceName: "native batch API, same events and producer",
         ...(p.goal !== undefined ? { goal: p.goal } : {}),
         rounds: { ours: rates.get(p.name) ?? [], reference },
+      }),
+    );
+  const referenceCpu = cpus.get(native.name) ?? [];
+  for (const p of PROTOCOL_BENCHES)
+    res.comparisons.push(
+      compare({
+        name: `${p.name} producer CPU per event (vs native batch API)`,
+        unit: "µs/event",
+        better: "lower",
+        referenceName: "native batch API, same events and producer",
+        rounds: { ours: cpus.get(p.name) ?? [], reference: referenceCpu },
       }),
     );
   for (const p of all) {
