@@ -1,8 +1,8 @@
-// CORS for the query API: one function computes the headers, shared by the routed answers and the hot path.
+// CORS for the query API: one function computes the headers, shared by the middleware and the listings.
 //
-// Written here rather than taken from hono/cors because the gateway's hot path answers outside Hono's
-// middleware chain: both paths must take the header from the same function, and hono/cors only writes
-// through a Context.
+// Written here rather than taken from hono/cors because the gateway's listings answer outside Hono's
+// middleware chain (listing-route.ts): every answer must take the header from the same function, and
+// hono/cors only writes through a Context.
 
 import type { MiddlewareHandler } from "hono";
 

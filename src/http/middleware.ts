@@ -79,14 +79,6 @@ export const matchesKey = (given: string, keys: readonly string[]): boolean => {
   return ok;
 };
 
-/** True when no keys are configured or the request carries one of them (what apiKeyAuth lets through). */
-export const keyAccepted = (headers: Headers, keys: readonly string[]): boolean => {
-  if (keys.length === 0) return true;
-  return (
-    acceptedKey(presentedKeys(headers.get("authorization"), headers.get("x-api-key")), keys) !== undefined
-  );
-};
-
 /** The presented key that is one of the keys, checking every candidate (at most two) in constant time. */
 const acceptedKey = (given: string[], keys: readonly string[]): string | undefined => {
   let found: string | undefined;
@@ -94,16 +86,29 @@ const acceptedKey = (given: string[], keys: readonly string[]): string | undefin
   return found;
 };
 
+/** What a request without an accepted key is answered (401), with the WWW_AUTHENTICATE header. */
+export const unauthorized = (): DomainError =>
+  new DomainError(
+    "unauthorized",
+    "a valid API key is required (X-API-Key, or Authorization: Bearer, Basic, ApiKey or Splunk)",
+  );
+export const WWW_AUTHENTICATE = 'Bearer realm="logproc"';
+
 /**
- * The client a request counts as, as apiKeyAuth sets it: its key when keys are configured, else its address
- * (asked only then). For a request whose key keyAccepted already checked.
+ * The key check: undefined when keys are configured and the request presents none of them; else the client
+ * the request counts as, `key:<key>` when keys are configured, else `ip:<address>` when an address function
+ * is given (looking the address up costs every request, so only callers that need it give one), else "".
  */
-export const clientOf = (headers: Headers, keys: readonly string[], address: () => string): string => {
-  const given =
-    keys.length > 0
-      ? acceptedKey(presentedKeys(headers.get("authorization"), headers.get("x-api-key")), keys)
-      : undefined;
-  return given ? `key:${given}` : `ip:${address()}`;
+export const admit = (
+  headers: Headers,
+  keys: readonly string[],
+  address?: () => string,
+): string | undefined => {
+  if (keys.length > 0) {
+    const given = acceptedKey(presentedKeys(headers.get("authorization"), headers.get("x-api-key")), keys);
+    return given === undefined ? undefined : `key:${given}`;
+  }
+  return address ? `ip:${address()}` : "";
 };
 
 /**
@@ -113,22 +118,11 @@ export const clientOf = (headers: Headers, keys: readonly string[], address: () 
 export const apiKeyAuth =
   (keys: readonly string[], remote?: (c: Parameters<MiddlewareHandler>[0]) => string): MiddlewareHandler =>
   async (c, next) => {
-    if (keys.length > 0) {
-      const given = acceptedKey(
-        presentedKeys(c.req.header("authorization"), c.req.header("x-api-key")),
-        keys,
-      );
-      if (given === undefined) {
-        c.header("WWW-Authenticate", 'Bearer realm="logproc"');
-        return errorResponse(
-          c,
-          new DomainError(
-            "unauthorized",
-            "a valid API key is required (X-API-Key, or Authorization: Bearer, Basic, ApiKey or Splunk)",
-          ),
-        );
-      }
-      c.set("client", `key:${given}`);
-    } else if (remote) c.set("client", `ip:${remote(c)}`);
+    const client = admit(c.req.raw.headers, keys, remote && (() => remote(c)));
+    if (client === undefined) {
+      c.header("WWW-Authenticate", WWW_AUTHENTICATE);
+      return errorResponse(c, unauthorized());
+    }
+    if (client) c.set("client", client);
     await next();
   };
