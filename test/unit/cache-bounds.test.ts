@@ -19,6 +19,18 @@ describe("BoundedEntries", () => {
     expect(e.value(key(0))).toBeUndefined();
   });
 
+  test("peeked bytes count toward the size bound at once: peeking evicts the oldest, never overshoots", () => {
+    const e = new BoundedEntries(1_000, 10_000);
+    const value = "v".repeat(1_000);
+    for (let i = 0; i < 9; i++) e.put(`k${i}`, value, Date.now() + 60_000);
+    for (let i = 0; i < 9; i++) {
+      expect(e.blob(`k${i}`)?.size).toBe(1_000);
+      expect(e.chars).toBeLessThanOrEqual(10_000);
+    }
+    expect(e.value("k8")).toBe(value);
+    expect(e.value("k0")).toBeUndefined();
+  });
+
   test("caps entries however small they are", () => {
     const e = new BoundedEntries(100, 1_000_000);
     for (let i = 0; i < 10_000; i++) e.put(`k${i}`, "", Date.now() + 60_000);

@@ -50,6 +50,9 @@ export class BoundedEntries {
     if (!entry.blob) {
       entry.blob = new Blob([entry.value]);
       this.size += entry.blob.size;
+      // The peeked bytes count toward the bound at once: older entries make room (this one too, if need be;
+      // its caller still gets the blob).
+      this.shrink();
     }
     return entry.blob;
   }
@@ -62,6 +65,11 @@ export class BoundedEntries {
     this.map.set(key, { value, expires, seq });
     this.order.push({ key, seq });
     this.size += key.length + value.length;
+    this.shrink();
+  }
+
+  /** Evicts oldest first until both bounds hold. */
+  private shrink(): void {
     while ((this.map.size > this.maxEntries || this.size > this.maxSize) && this.head < this.order.length) {
       const oldest = this.order[this.head++];
       if (oldest && this.map.get(oldest.key)?.seq === oldest.seq) this.delete(oldest.key);
