@@ -1,6 +1,7 @@
 // Retention for the embedded store: deletes events older than a cutoff day, with their index rows and rollups, in chunks.
 
 import type { Database } from "bun:sqlite";
+import { ROLLUPS } from "./sqlite-schema.ts";
 
 const DAY_MS = 86_400_000;
 
@@ -22,13 +23,13 @@ export const createSqliteRetention = (db: Database, opts: SqliteRetentionOptions
   // log_terms is contentless with contentless_delete: a row's entry goes by its rowid alone.
   const unindex = db.query("DELETE FROM log_terms WHERE rowid = ?");
   const remove = db.query("DELETE FROM log_events WHERE seq = ?");
-  const rollups = [
-    ["log_rollup_minute", "minute"],
-    ["log_rollup_minute_level", "minute"],
-    ["log_rollup_hour", "hour"],
-  ].map(([table, column]) =>
-    db.query(`DELETE FROM ${table} WHERE rowid IN (SELECT rowid FROM ${table} WHERE ${column} < ? LIMIT ?)`),
-  );
+  // The rollups have no rowid: a chunk is the first rows of the key (time first) before the cutoff.
+  const rollups = ROLLUPS.map(({ table, key }) => {
+    const k = key.join(", ");
+    return db.query(
+      `DELETE FROM ${table} WHERE (${k}) IN (SELECT ${k} FROM ${table} WHERE ${key[0]} < ? LIMIT ?)`,
+    );
+  });
 
   const eventChunk = db.transaction((cutoff: number): number => {
     const rows = oldest.all(cutoff, chunkRows);

@@ -1,15 +1,38 @@
 // Upgrades an embedded store made by an earlier release: its message index (log_fts) becomes the token index,
-// and the hourly rollup is filled from the minute rollup.
+// the rollups become WITHOUT ROWID tables, and the hourly rollup is filled from the minute rollup.
 
 import type { Database } from "bun:sqlite";
 import { tokenText } from "../../domain/search-syntax.ts";
+import { ROLLUPS, rollupTable } from "./sqlite-schema.ts";
 
 const CHUNK = 10_000;
 
 /**
- * Fills log_terms from the stored messages, a chunk per transaction, resuming after the highest row already
- * indexed (a kill mid-way loses nothing), then drops log_fts. Runs before the store takes writes.
+ * Rebuilds each rollup made before they were WITHOUT ROWID: a new table beside it, filled in key order, then
+ * swapped in, all in one transaction (a kill mid-way leaves the old table). Returns the tables rebuilt.
  */
+export const upgradeRollupTables = (db: Database): string[] => {
+  const ddl = db.query<{ sql: string }, [string]>(
+    "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?",
+  );
+  const rebuilt: string[] = [];
+  for (const r of ROLLUPS) {
+    const sql = ddl.get(r.table)?.sql;
+    if (sql === undefined || /\bWITHOUT\s+ROWID\b/i.test(sql)) continue;
+    const cols = [...r.key, "count"].join(", ");
+    db.transaction(() => {
+      db.exec(rollupTable(r, `${r.table}_new`));
+      db.exec(
+        `INSERT INTO ${r.table}_new (${cols}) SELECT ${cols} FROM ${r.table} ORDER BY ${r.key.join(", ")}`,
+      );
+      db.exec(`DROP TABLE ${r.table}`);
+      db.exec(`ALTER TABLE ${r.table}_new RENAME TO ${r.table}`);
+    })();
+    rebuilt.push(r.table);
+  }
+  return rebuilt;
+};
+
 /** Fills empty hour and minute × level rollups from the minute rollup (a store made before they existed). */
 export const upgradeRollups = (db: Database): void => {
   if (!db.query("SELECT 1 FROM log_rollup_minute_level LIMIT 1").get())
@@ -21,6 +44,10 @@ export const upgradeRollups = (db: Database): void => {
       FROM log_rollup_minute GROUP BY 1, 2, 3`);
 };
 
+/**
+ * Fills log_terms from the stored messages, a chunk per transaction, resuming after the highest row already
+ * indexed (a kill mid-way loses nothing), then drops log_fts. Runs before the store takes writes.
+ */
 export const upgradeTextIndex = (db: Database): number => {
   const old = db
     .query<{ n: number }, []>("SELECT count(*) AS n FROM sqlite_master WHERE name = 'log_fts'")

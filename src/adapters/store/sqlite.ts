@@ -9,7 +9,7 @@ import { type ReadMethod, startReadThread } from "./sqlite-read-thread.ts";
 import { createSqliteRead } from "./sqlite-reader.ts";
 import { createSqliteRetention, type SqliteRetentionOptions } from "./sqlite-retention.ts";
 import { SQLITE_SCHEMA } from "./sqlite-schema.ts";
-import { upgradeRollups, upgradeTextIndex } from "./sqlite-upgrade.ts";
+import { upgradeRollups, upgradeRollupTables, upgradeTextIndex } from "./sqlite-upgrade.ts";
 import { createSqliteWrite } from "./sqlite-writer.ts";
 
 export interface SqliteStore {
@@ -26,6 +26,7 @@ export const createSqliteStore = (
   const db = new Database(path, { create: true, strict: true });
   db.exec(SQLITE_SCHEMA);
   upgradeTextIndex(db);
+  upgradeRollupTables(db);
   upgradeRollups(db);
   const w = createSqliteWrite(db);
   const retain = createSqliteRetention(db, opts.retention);
