@@ -687,6 +687,23 @@ export const logStoreContract = (name: string, make: () => Promise<StoreUnderTes
           expect(stats.histogram[0]?.start).toBe(from);
         }
       });
+      it("lists no source whose events in the window's edge hours all fall outside the window", async () => {
+        const HOUR = 60 * MINUTE;
+        const hour = Math.floor(T0 / HOUR) * HOUR - 2 * HOUR;
+        // The window covers 50 minutes of each edge hour: each may be read as the hour less 10 minutes.
+        const start = hour + 10 * MINUTE;
+        const end = hour + 2 * HOUR + 50 * MINUTE - 1;
+        await write([
+          event({ timestamp: hour + 2 * MINUTE, source: "before" }),
+          event({ timestamp: hour + 2 * HOUR + 55 * MINUTE, source: "after" }),
+          event({ timestamp: hour + HOUR, source: "inside" }),
+          event({ timestamp: hour + 20 * MINUTE, source: "inside" }),
+        ]);
+        const stats = await reader.stats({ start, end, bucketMs: HOUR, maxSources: 100 });
+        expect(stats.totalLogs).toBe(2);
+        expect(stats.sourceCounts).toEqual({ inside: 2 });
+        expect(stats.otherSources).toBe(0);
+      });
     });
 
     describe("retention", () => {

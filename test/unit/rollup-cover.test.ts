@@ -2,7 +2,7 @@
 
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
-import { HOUR, hourCover, MINUTE, type Span } from "../../src/adapters/store/postgres/rollup.ts";
+import { HOUR, hourCover, MINUTE, type Span } from "../../src/adapters/store/hour-cover.ts";
 
 /** Minute → how many times the cover counts it (hours and plus spans add one, minus spans take one). */
 const tally = (cover: ReturnType<typeof hourCover>): Map<number, number> => {

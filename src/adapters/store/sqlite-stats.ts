@@ -1,14 +1,13 @@
 // Embedded stats from the rollups only: levels and the histogram from minute × level, sources from whole
-// hours plus the edge minutes, all over the same minutes, so totalLogs = Σ levelCounts = Σ sourceCounts +
-// otherSources (the events of the sources past the q.maxSources largest).
+// hours plus or minus the minutes at the edges (hourCover: at most 30 minute rows read at either end), all
+// over the same minutes, so totalLogs = Σ levelCounts = Σ sourceCounts + otherSources (the events of the
+// sources past the q.maxSources largest).
 
 import type { Database } from "bun:sqlite";
 import { emptyCounts, topCounts } from "../../domain/counts.ts";
 import type { Level } from "../../domain/level.ts";
 import type { HistogramBucket, LevelCounts, Stats, StatsQuery } from "../../domain/query.ts";
-
-const MINUTE = 60_000;
-const HOUR = 3_600_000;
+import { hourCover, MINUTE } from "./hour-cover.ts";
 
 export const createSqliteStats = (db: Database) => {
   const levelsIn = db.query<{ minute: number; level: Level; n: number }, [number, number]>(
@@ -26,17 +25,16 @@ export const createSqliteStats = (db: Database) => {
     db.transaction((): Stats => {
       const from = Math.floor(q.start / MINUTE) * MINUTE;
       const to = Math.floor(q.end / MINUTE) * MINUTE + MINUTE;
-      const hFrom = Math.ceil(from / HOUR) * HOUR;
-      const hTo = Math.floor(to / HOUR) * HOUR;
+      const cover = hourCover(from, to);
       const sources = new Map<string, number>();
-      const add = (rows: { source: string; n: number }[]) => {
-        for (const r of rows) sources.set(r.source, (sources.get(r.source) ?? 0) + r.n);
+      const add = (rows: { source: string; n: number }[], sign: 1 | -1) => {
+        for (const r of rows) sources.set(r.source, (sources.get(r.source) ?? 0) + sign * r.n);
       };
-      if (hFrom < hTo) {
-        add(sourcesByMinute.all(from, hFrom));
-        add(sourcesByHour.all(hFrom, hTo));
-        add(sourcesByMinute.all(hTo, to));
-      } else add(sourcesByMinute.all(from, to));
+      if (cover.hours) add(sourcesByHour.all(cover.hours.from, cover.hours.to), 1);
+      for (const m of cover.plus) add(sourcesByMinute.all(m.from, m.to), 1);
+      for (const m of cover.minus) add(sourcesByMinute.all(m.from, m.to), -1);
+      // A source whose only events in the hours fall outside the window sums to 0: it has none here.
+      for (const [source, n] of sources) if (n === 0) sources.delete(source);
 
       const levelCounts = emptyCounts<LevelCounts>();
       const buckets = new Map<number, HistogramBucket>();

@@ -1,11 +1,11 @@
 // Counting from the rollups: whole hours from the hour rollup, the minutes around them from a minute rollup.
 
 import type { LogFilter } from "../../../domain/query.ts";
+import { HOUR, MINUTE, type Span } from "../hour-cover.ts";
 import type { Queryable as Sql } from "./connect.ts";
 import { at } from "./rows.ts";
 
-export const MINUTE = 60_000;
-export const HOUR = 3_600_000;
+export { HOUR, hourCover, MINUTE, type Span } from "../hour-cover.ts";
 
 /** Whole minutes [from, to) split into whole hours [h0, h1) and the minutes before and after them. */
 export interface MinuteRange {
@@ -38,46 +38,6 @@ export const minutesAround = (sql: Sql, r: MinuteRange) => {
     r.from < r.h0 ? sql`(minute >= ${at(r.from)} and minute <= ${at(r.h0 - MINUTE)})` : none(sql);
   const after = r.h1 < r.to ? sql`(minute >= ${at(r.h1)} and minute <= ${at(r.to - MINUTE)})` : none(sql);
   return sql`(${before} or ${after})`;
-};
-
-/** Minutes [from, to), with `to` exclusive. */
-export interface Span {
-  from: number;
-  to: number;
-}
-
-/**
- * Whole minutes [from, to) as whole hours [hours.from, hours.to) plus the `plus` minutes less the `minus`
- * ones, reading as few minute rows as it can: a partial hour of more than 30 minutes is taken as its whole
- * hour less the minutes outside the window, so no more than 30 minutes are read at either end. Exact as
- * long as every hour row is the sum of its minute rows, which the writer keeps in one transaction.
- */
-export const hourCover = (from: number, to: number): { hours?: Span; plus: Span[]; minus: Span[] } => {
-  const plus: Span[] = [];
-  const minus: Span[] = [];
-  const add = (list: Span[], a: number, b: number) => {
-    if (a < b) list.push({ from: a, to: b });
-  };
-  let lo = Math.ceil(from / HOUR) * HOUR;
-  let hi = Math.floor(to / HOUR) * HOUR;
-  if (lo > hi) {
-    // Inside one hour.
-    if (to - from <= HOUR / 2) return { plus: [{ from, to }], minus };
-    lo = hi;
-    hi = lo + HOUR;
-    add(minus, lo, from);
-    add(minus, to, hi);
-    return { hours: { from: lo, to: hi }, plus, minus };
-  }
-  if (lo - from > HOUR / 2) {
-    add(minus, lo - HOUR, from);
-    lo -= HOUR;
-  } else add(plus, from, lo);
-  if (to - hi > HOUR / 2) {
-    add(minus, to, hi + HOUR);
-    hi += HOUR;
-  } else add(plus, hi, to);
-  return lo < hi ? { hours: { from: lo, to: hi }, plus, minus } : { plus, minus };
 };
 
 /** Rollup rows of the minutes in any of the spans (inclusive upper bounds, as above). */
