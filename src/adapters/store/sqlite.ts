@@ -1,22 +1,72 @@
 // The embedded store (bun:sqlite): both store ports over one database file under DATA_DIR.
+//
+// A database file is written on a thread of its own and read on another (sqlite-worker.ts), each with its
+// own connection, so neither a commit nor a query holds the event loop; this thread's connection makes the
+// schema and upgrades before they open, then only answers health checks. An in-memory database (tests) can
+// have but one connection: it is written and read here.
 
 import { Database } from "bun:sqlite";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
+import { UnstorableError } from "../../domain/errors.ts";
 import type { Health } from "../../ports/log-bus.ts";
-import type { LogReader, LogWriter } from "../../ports/log-store.ts";
-import { type ReadMethod, startReadThread } from "./sqlite-read-thread.ts";
+import type { LogReader, LogWriter, WriteBatch, WriteResult } from "../../ports/log-store.ts";
 import { createSqliteRead } from "./sqlite-reader.ts";
 import { createSqliteRetention, type SqliteRetentionOptions } from "./sqlite-retention.ts";
 import { SQLITE_SCHEMA } from "./sqlite-schema.ts";
+import { startSqliteThread } from "./sqlite-thread.ts";
 import { upgradeRollups, upgradeRollupTables, upgradeTextIndex } from "./sqlite-upgrade.ts";
-import { createSqliteWrite } from "./sqlite-writer.ts";
+import { batchText, createSqliteWrite, type createSqliteWriteThread } from "./sqlite-writer.ts";
 
 export interface SqliteStore {
   writer: LogWriter;
   reader: LogReader;
   db: Database;
 }
+
+type Reads = ReturnType<typeof createSqliteRead>;
+
+interface Writes {
+  write(batch: WriteBatch): Promise<WriteResult>;
+  committed(group: string, topic: string): Promise<Map<number, string>>;
+  retain(days: number): Promise<string[]>;
+  /** Why writes cannot go on, if they cannot. */
+  failure(): Error | undefined;
+  close(): Promise<void>;
+}
+
+/** Writes on a thread of their own; an error thrown there keeps its meaning here. */
+const threadWrites = (path: string, opts: SqliteRetentionOptions): Writes => {
+  const thread = startSqliteThread<ReturnType<typeof createSqliteWriteThread>>("write", path, {
+    ...(opts.chunkRows === undefined ? {} : { chunkRows: opts.chunkRows }),
+  });
+  return {
+    write: async (batch) => {
+      try {
+        return await thread.call("write", batchText(batch));
+      } catch (error) {
+        if (error instanceof Error && error.name === "UnstorableError")
+          throw new UnstorableError(error.message);
+        throw error;
+      }
+    },
+    committed: (group, topic) => thread.call("committed", group, topic),
+    retain: (days) => thread.call("retain", days),
+    failure: () => thread.failure(),
+    close: () => thread.close(),
+  };
+};
+
+const localWrites = (db: Database, opts: SqliteRetentionOptions): Writes => {
+  const w = createSqliteWrite(db);
+  return {
+    write: async (batch) => w.write(batch),
+    committed: async (group, topic) => w.committed(group, topic),
+    retain: createSqliteRetention(db, opts),
+    failure: () => undefined,
+    close: async () => {},
+  };
+};
 
 export const createSqliteStore = (
   path: string,
@@ -28,22 +78,23 @@ export const createSqliteStore = (
   upgradeTextIndex(db);
   upgradeRollupTables(db);
   upgradeRollups(db);
-  const w = createSqliteWrite(db);
-  const retain = createSqliteRetention(db, opts.retention);
-  // A database file is read on a thread of its own; an in-memory one (tests) can only be read here.
-  const thread = path === ":memory:" ? undefined : startReadThread(path);
-  const local = thread ? undefined : createSqliteRead(db);
-  const read = <M extends ReadMethod>(
+  const threaded = path !== ":memory:";
+  const writes = threaded ? threadWrites(path, opts.retention ?? {}) : localWrites(db, opts.retention ?? {});
+  const readThread = threaded ? startSqliteThread<Reads>("read", path) : undefined;
+  const local = readThread ? undefined : createSqliteRead(db);
+  const read = <M extends keyof Reads>(
     method: M,
-    ...args: Parameters<ReturnType<typeof createSqliteRead>[M]>
-  ): Promise<ReturnType<ReturnType<typeof createSqliteRead>[M]>> => {
-    if (thread) return thread.call(method, ...args);
-    const reads = local as ReturnType<typeof createSqliteRead>;
+    ...args: Parameters<Reads[M]>
+  ): Promise<ReturnType<Reads[M]>> => {
+    if (readThread) return readThread.call(method, ...args);
+    const reads = local as Reads;
     return Promise.resolve((reads[method] as (...a: typeof args) => never)(...args));
   };
   let open = true;
   const health = async (): Promise<Health> => {
     if (!open) return { ok: false, detail: "closed" };
+    const failed = writes.failure() ?? readThread?.failure();
+    if (failed) return { ok: false, detail: failed.message };
     try {
       db.query("SELECT 1").get();
       return { ok: true, detail: "sqlite" };
@@ -51,22 +102,22 @@ export const createSqliteStore = (
       return { ok: false, detail: error instanceof Error ? error.message : String(error) };
     }
   };
-  // Writer and reader share the connection; it closes when both have stopped.
+  // Writer and reader share the file; it closes when both have stopped, the threads' connections first.
   let users = 2;
   const release = async (): Promise<void> => {
     users--;
     if (users === 0 && open) {
       open = false;
-      thread?.close();
+      await Promise.all([writes.close(), readThread?.close()]);
       db.close();
     }
   };
   const writer: LogWriter = {
     start: async () => {},
     stop: release,
-    write: async (batch) => w.write(batch),
-    committedOffsets: async (group, topic) => w.committed(group, topic),
-    retain,
+    write: (batch) => writes.write(batch),
+    committedOffsets: (group, topic) => writes.committed(group, topic),
+    retain: (days) => writes.retain(days),
     health,
   };
   const reader: LogReader = {

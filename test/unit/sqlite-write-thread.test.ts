@@ -1,0 +1,91 @@
+// The embedded store writes a database file on a thread of its own: what write() promises holds across it.
+
+import { Database } from "bun:sqlite";
+import { afterEach, describe, expect, it } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createSqliteStore, type SqliteStore } from "../../src/adapters/store/sqlite.ts";
+import type { LogEvent } from "../../src/domain/log-event.ts";
+
+const dirs: string[] = [];
+const stores: SqliteStore[] = [];
+afterEach(async () => {
+  for (const s of stores.splice(0)) {
+    await s.writer.stop();
+    await s.reader.stop();
+  }
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+const open = () => {
+  const dir = mkdtempSync(join(tmpdir(), "logproc-write-thread-"));
+  dirs.push(dir);
+  const path = join(dir, "logproc.sqlite");
+  const store = createSqliteStore(path);
+  stores.push(store);
+  return { store, path };
+};
+
+const event = (id: string, over: Partial<LogEvent> = {}): LogEvent => ({
+  id,
+  level: "INFO",
+  message: `message ${id}`,
+  source: "api",
+  timestamp: Date.now(),
+  metadata: { n: 1 },
+  ...over,
+});
+
+const batch = (events: LogEvent[]) => ({
+  group: "g",
+  topic: "t",
+  events: events.map((e, i) => ({ event: e, partition: 0, offset: String(i) })),
+  nextOffsets: new Map([[0, String(events.length)]]),
+});
+
+describe("sqlite write thread", () => {
+  it("has committed a batch when write() resolves: another connection reads it at once", async () => {
+    const { store, path } = open();
+    const metadata = JSON.parse('{"a":1,"__proto__":{"b":2}}') as Record<string, unknown>;
+    expect(await store.writer.write(batch([event("a"), event("b", { metadata })]))).toEqual({
+      inserted: 2,
+      duplicates: 0,
+    });
+    const other = new Database(path, { readonly: true });
+    try {
+      const rows = other
+        .query<{ id: string; metadata: string }, []>("SELECT id, metadata FROM log_events ORDER BY id")
+        .all();
+      expect(rows.map((r) => r.id)).toEqual(["a", "b"]);
+      expect(rows[1]?.metadata).toBe('{"a":1,"__proto__":{"b":2}}');
+    } finally {
+      other.close();
+    }
+    expect(await store.writer.committedOffsets("g", "t")).toEqual(new Map([[0, "2"]]));
+  });
+
+  it("stores a batch written twice once", async () => {
+    const { store } = open();
+    const b = { ...batch([event("x"), event("y")]), transient: true as const };
+    await store.writer.write(b);
+    expect(await store.writer.write(b)).toEqual({ inserted: 0, duplicates: 2 });
+  });
+
+  it("rejects a write that fails on the thread, keeps none of it, and goes on writing", async () => {
+    const { store, path } = open();
+    const bad = event("bad", { message: 42 as unknown as string });
+    const failed = await store.writer.write(batch([event("first"), bad])).catch((e: unknown) => e);
+    expect(failed).toBeInstanceOf(Error);
+    expect((failed as Error).name).toBe("TypeError");
+    expect(await store.writer.write(batch([event("good")]))).toEqual({ inserted: 1, duplicates: 0 });
+    const other = new Database(path, { readonly: true });
+    try {
+      const ids = other.query<{ id: string }, []>("SELECT id FROM log_events").all();
+      expect(ids.map((r) => r.id)).toEqual(["good"]);
+    } finally {
+      other.close();
+    }
+    expect((await store.writer.health()).ok).toBe(true);
+  });
+});
