@@ -5,6 +5,7 @@ import { nextOffsets } from "../domain/offsets.ts";
 import { decodeEvent } from "../domain/wire.ts";
 import type { BusBatch, BusRecord, DeadLetter, LogSubscriber } from "../ports/log-bus.ts";
 import type { LogWriter, SourcedEvent, WriteResult } from "../ports/log-store.ts";
+import { createTimeSlicer } from "./time-slices.ts";
 
 export interface PersistObserver {
   consumed(count: number): void;
@@ -78,12 +79,15 @@ export const createPersister = (deps: PersistDeps) => {
   const decode = async (batch: BusBatch, sliced: boolean): Promise<Prepared> => {
     const events: SourcedEvent[] = [];
     const letters: DeadLetter[] = [];
+    const slicer = createTimeSlicer();
     for (let from = 0; from < batch.records.length; from += PREPARE_SLICE) {
-      // Ahead of its turn, the work goes in slices so the write in flight is never kept waiting for long.
+      // Ahead of its turn, the work goes in slices so the write in flight is never kept waiting for long;
+      // in its turn, a big batch still gives the event loop back every few milliseconds.
       if (sliced) await new Promise<void>((resolve) => setImmediate(resolve));
+      else if (slicer.due()) await slicer.pause();
       const slice: SourcedEvent[] = [];
       for (const record of batch.records.slice(from, from + PREPARE_SLICE)) {
-        const decoded = decodeEvent(record.value);
+        const decoded = record.event ? { ok: true as const, event: record.event } : decodeEvent(record.value);
         if (decoded.ok) {
           const event = { event: decoded.event, partition: record.partition, offset: record.offset };
           origin.set(event, record);

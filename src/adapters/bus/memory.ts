@@ -80,6 +80,7 @@ export class MemoryBus implements LogPublisher, LogSubscriber {
         key: event.source,
         value: Buffer.from(encodeEvent(event)),
         timestamp: now,
+        event,
       }),
     );
     const sizes = records.map(recordBytes);
