@@ -3,6 +3,8 @@
 // commits the consumer's batches and runs retention. Neither holds the event loop that serves ingest.
 
 import { Database } from "bun:sqlite";
+import { readlinkSync } from "node:fs";
+import { setPriority } from "node:os";
 import { createSqliteRead } from "./sqlite-reader.ts";
 import { createSqliteWriteThread } from "./sqlite-writer.ts";
 
@@ -23,11 +25,30 @@ export type ThreadReply =
 
 type Call = (...args: unknown[]) => unknown;
 
+/**
+ * The read thread's nice value. On a busy machine a query loop would take a core from the writer and the event
+ * loop, and ingest would wait on reads; at a lower priority reads take the CPU the others leave. On Linux a
+ * thread's nice value is its own, and weighs only against the threads of the same scheduling group (the
+ * session's autogroup, the container's cgroup), not against the whole machine.
+ */
+const READ_NICE = 10;
+
+const lowerPriority = (nice: number): void => {
+  if (process.platform !== "linux") return;
+  try {
+    // "<pid>/task/<tid>": setpriority() of a thread id changes that thread alone.
+    setPriority(Number(readlinkSync("/proc/thread-self").split("/").pop()), nice);
+  } catch {
+    // Not allowed here (a seccomp profile): reads simply keep the same priority as the rest.
+  }
+};
+
 let db: Database | undefined;
 let methods: Record<string, Call> | undefined;
 
 const open = (role: ThreadRole, path: string, options: { chunkRows?: number }): void => {
   if (role === "read") {
+    lowerPriority(READ_NICE);
     db = new Database(path, { readonly: true, strict: true });
     db.exec("PRAGMA busy_timeout = 5000");
     methods = createSqliteRead(db) as unknown as Record<string, Call>;

@@ -1,8 +1,9 @@
-// The embedded store writes a database file on a thread of its own: what write() promises holds across it.
+// The embedded store writes and reads a database file on threads of their own: what write() promises holds
+// across them, and reads give way to the rest.
 
 import { Database } from "bun:sqlite";
 import { afterEach, describe, expect, it } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createSqliteStore, type SqliteStore } from "../../src/adapters/store/sqlite.ts";
@@ -87,5 +88,31 @@ describe("sqlite write thread", () => {
       other.close();
     }
     expect((await store.writer.health()).ok).toBe(true);
+  });
+});
+
+/** The nice value of each live thread of this process by thread id (field 19 of /proc/<pid>/task/<tid>/stat). */
+const niceValues = (): Map<string, number> => {
+  const out = new Map<string, number>();
+  for (const tid of readdirSync("/proc/self/task")) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
+    } catch {
+      continue; // ended between the listing and the read (another test's worker)
+    }
+    out.set(tid, Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]));
+  }
+  return out;
+};
+
+describe("sqlite read thread", () => {
+  it("runs at a lower priority than the thread that serves HTTP and the writes (Linux)", async () => {
+    const before = niceValues();
+    const { store } = open();
+    await store.reader.watermark();
+    const started = [...niceValues()].filter(([tid]) => !before.has(tid));
+    expect(started.filter(([, nice]) => nice === 10).length).toBe(1);
+    expect(niceValues().get(String(process.pid))).toBe(0);
   });
 });
