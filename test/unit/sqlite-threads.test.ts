@@ -91,6 +91,48 @@ describe("sqlite write thread", () => {
   });
 });
 
+describe("sqlite write thread, staged batches", () => {
+  const count = (path: string, id: string): number => {
+    const other = new Database(path, { readonly: true });
+    try {
+      return (
+        other.query<{ n: number }, [string]>("SELECT count(*) AS n FROM log_events WHERE id = ?").get(id)
+          ?.n ?? 0
+      );
+    } finally {
+      other.close();
+    }
+  };
+
+  it("commits a staged batch of the in-process bus right behind the write in flight", async () => {
+    const { store, path } = open();
+    const next = { ...batch([event("next")]), transient: true as const };
+    const current = store.writer.write({ ...batch([event("current")]), transient: true });
+    store.writer.stage?.(next);
+    await current;
+    // Stored before its own write() was even called: the thread had it already.
+    for (let i = 0; i < 100 && count(path, "next") === 0; i++) await Bun.sleep(5);
+    expect(count(path, "next")).toBe(1);
+    expect(await store.writer.write(next)).toEqual({ inserted: 1, duplicates: 0 });
+  });
+
+  it("does not write ahead a batch that moves offsets", async () => {
+    const { store, path } = open();
+    const next = {
+      ...batch([event("offsets")]),
+      events: [{ event: event("offsets"), partition: 0, offset: "1" }],
+      nextOffsets: new Map([[0, "2"]]),
+    };
+    const current = store.writer.write(batch([event("first")]));
+    store.writer.stage?.(next);
+    await current;
+    await Bun.sleep(50);
+    expect(count(path, "offsets")).toBe(0);
+    await store.writer.write(next);
+    expect(count(path, "offsets")).toBe(1);
+  });
+});
+
 /** The nice value of each live thread of this process by thread id (field 19 of /proc/<pid>/task/<tid>/stat). */
 const niceValues = (): Map<string, number> => {
   const out = new Map<string, number>();

@@ -8,6 +8,7 @@ import type { LogEvent } from "../../domain/log-event.ts";
 import { encodeEvent } from "../../domain/wire.ts";
 import type {
   BatchHandler,
+  BusBatch,
   BusRecord,
   DeadLetter,
   Health,
@@ -47,6 +48,10 @@ export class MemoryBus implements LogPublisher, LogSubscriber {
   private queue: Pending[] = [];
   private nextOffset = 0n;
   private handler: BatchHandler | undefined;
+  /** How many records at the head of the queue the batch being handled holds (0: none in flight). */
+  private inFlight = 0;
+  /** The batch after it, already given to the handler's prepare: handed over next, as it is. */
+  private prepared: { pending: Pending[]; batch: BusBatch } | undefined;
   private wake: (() => void) | undefined;
   private loop: Promise<void> | undefined;
   private running = false;
@@ -103,6 +108,7 @@ export class MemoryBus implements LogPublisher, LogSubscriber {
     );
     this.queuedBytes += bytes;
     this.wake?.();
+    this.prepareNext();
     return Promise.all(settled).then(() => undefined);
   }
 
@@ -124,20 +130,46 @@ export class MemoryBus implements LogPublisher, LogSubscriber {
     return new Map([[0, this.queue.length]]);
   }
 
-  /** The oldest records, up to maxBatch of them and maxBatchBytes (at least one, whatever its size). */
-  private nextBatch(): Pending[] {
+  /** The oldest records from `from` on, up to maxBatch of them and maxBatchBytes (at least one, whatever its size). */
+  private nextBatch(from: number): Pending[] {
     let bytes = 0;
     let n = 0;
-    for (const p of this.queue) {
+    for (let i = from; i < this.queue.length; i++) {
+      const p = this.queue[i] as Pending;
       if (n >= this.maxBatch || (n > 0 && bytes + p.bytes > this.maxBatchBytes)) break;
       bytes += p.bytes;
       n++;
     }
-    return this.queue.slice(0, n);
+    return this.queue.slice(from, from + n);
+  }
+
+  private batchOf(pending: Pending[]): BusBatch {
+    return { topic: this.topic, records: pending.map((p) => p.record), transient: true };
+  }
+
+  /**
+   * While a batch is being handled, the records queued behind it become the next batch at once and go to the
+   * handler's prepare: the store can start on them while the current write finishes (for the embedded
+   * store, its write thread finds the next batch waiting), rather than after the current one is answered.
+   */
+  private prepareNext(): void {
+    const prepare = this.handler?.prepare;
+    if (
+      !prepare ||
+      !this.running ||
+      this.inFlight === 0 ||
+      this.prepared ||
+      this.queue.length <= this.inFlight
+    )
+      return;
+    const pending = this.nextBatch(this.inFlight);
+    this.prepared = { pending, batch: this.batchOf(pending) };
+    prepare(this.prepared.batch);
   }
 
   private async consume(): Promise<void> {
-    while (this.running) {
+    // A batch already prepared may have reached the store: it is handed over even when stopping.
+    while (this.running || this.prepared) {
       if (this.queue.length === 0) {
         await new Promise<void>((resolve) => {
           this.wake = resolve;
@@ -145,15 +177,25 @@ export class MemoryBus implements LogPublisher, LogSubscriber {
         this.wake = undefined;
         continue;
       }
-      const batch = this.nextBatch();
+      // The prepared batch is the head of the queue now (the one before it was stored and removed).
+      const next = this.prepared ?? { pending: this.nextBatch(0), batch: undefined };
+      this.prepared = undefined;
+      const { pending } = next;
+      this.inFlight = pending.length;
       try {
-        await this.handler?.({ topic: this.topic, records: batch.map((p) => p.record), transient: true });
-        this.queue.splice(0, batch.length);
-        for (const p of batch) this.queuedBytes -= p.bytes;
-        for (const p of batch) p.settle();
+        const handled = this.handler?.(next.batch ?? this.batchOf(pending));
+        this.prepareNext();
+        await handled;
+        this.queue.splice(0, pending.length);
+        for (const p of pending) this.queuedBytes -= p.bytes;
+        for (const p of pending) p.settle();
       } catch {
         // The store is failing: leave the batch queued and try again shortly, as Kafka would redeliver it.
+        // A batch prepared behind it is dropped: it is formed again, from the head, after the pause.
+        this.prepared = undefined;
         await Bun.sleep(this.retryDelayMs);
+      } finally {
+        this.inFlight = 0;
       }
     }
   }

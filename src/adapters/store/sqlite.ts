@@ -28,6 +28,7 @@ type Reads = ReturnType<typeof createSqliteRead>;
 
 interface Writes {
   write(batch: WriteBatch): Promise<WriteResult>;
+  stage?(batch: WriteBatch): void;
   committed(group: string, topic: string): Promise<Map<number, string>>;
   retain(days: number): Promise<string[]>;
   /** Why writes cannot go on, if they cannot. */
@@ -35,20 +36,63 @@ interface Writes {
   close(): Promise<void>;
 }
 
-/** Writes on a thread of their own; an error thrown there keeps its meaning here. */
+/**
+ * Writes on a thread of their own, an error thrown there keeping its meaning here. A staged batch (the next
+ * one the consumer will write, announced while the current one is being written) is sent to the thread while
+ * the current one is still on it, so the thread starts on it as soon as it has committed the current one.
+ */
 const threadWrites = (path: string, opts: SqliteRetentionOptions): Writes => {
   const thread = startSqliteThread<ReturnType<typeof createSqliteWriteThread>>("write", path, {
     ...(opts.chunkRows === undefined ? {} : { chunkRows: opts.chunkRows }),
   });
+  const send = async (batch: WriteBatch): Promise<WriteResult> => {
+    try {
+      return await thread.call("write", batchText(batch));
+    } catch (error) {
+      if (error instanceof Error && error.name === "UnstorableError")
+        throw new UnstorableError(error.message);
+      throw error;
+    }
+  };
+  /** Writes sent and not yet answered. */
+  let writing = 0;
+  const sent = (batch: WriteBatch): Promise<WriteResult> => {
+    writing++;
+    const answer = send(batch);
+    void answer.then(
+      () => writing--,
+      () => writing--,
+    );
+    return answer;
+  };
+  let staged: { batch: WriteBatch; answer?: Promise<WriteResult> } | undefined;
+  const sendStaged = (s: NonNullable<typeof staged>): void => {
+    s.answer = sent(s.batch);
+    // Its answer is awaited when write() gets the batch; should it never (the bus stopped), it is dropped.
+    s.answer.catch(() => {});
+  };
   return {
-    write: async (batch) => {
-      try {
-        return await thread.call("write", batchText(batch));
-      } catch (error) {
-        if (error instanceof Error && error.name === "UnstorableError")
-          throw new UnstorableError(error.message);
-        throw error;
+    write: (batch) => {
+      const s = staged;
+      if (s && s.batch.events === batch.events) {
+        staged = undefined;
+        if (!s.answer) sendStaged(s);
+        return s.answer as Promise<WriteResult>;
       }
+      // Anything else undoes a staged batch not yet sent (one already sent cannot be called back).
+      if (s && !s.answer) staged = undefined;
+      return sent(batch);
+    },
+    /**
+     * Only a batch of a bus that keeps no offsets: it may be committed before the write in flight has failed.
+     * The bus then hands both over again and the ids make the second copy a no-op, whereas offsets stored
+     * ahead of a failed batch would make the store skip it.
+     */
+    stage: (batch) => {
+      if (!batch.transient) return;
+      staged = { batch };
+      // Sent at once if the current write is already on the thread; otherwise with the write that gets it.
+      if (writing > 0) sendStaged(staged);
     },
     committed: (group, topic) => thread.call("committed", group, topic),
     retain: (days) => thread.call("retain", days),
@@ -116,6 +160,7 @@ export const createSqliteStore = (
     start: async () => {},
     stop: release,
     write: (batch) => writes.write(batch),
+    ...(writes.stage ? { stage: writes.stage } : {}),
     committedOffsets: (group, topic) => writes.committed(group, topic),
     retain: (days) => writes.retain(days),
     health,
