@@ -50,17 +50,14 @@ export const consumeAll = async (o: ConsumeAllOptions) => {
   try {
     while (Date.now() < until) {
       // The visible watermark: rows up to it are committed (one consumer, no failed write: their count).
-      const rows = await visibleWatermark(sql)
-        .then((n) => [{ seq: String(n) }])
-        .catch(() => {
-          // Before the consumer's migrations this is expected; later it means PostgreSQL went away.
-          if (seq > 0) pollErrors++;
-          return [];
-        });
+      const now = await visibleWatermark(sql).catch(() => {
+        // Before the consumer's migrations this is expected; later it means PostgreSQL went away.
+        if (seq > 0) pollErrors++;
+        return undefined;
+      });
       // Once PostgreSQL went away mid-run the timing is void (and the consumer may not recover: see the report).
-      if (pollErrors && rows.length) throw new DisturbedError(`PostgreSQL went away during ${o.label}`);
-      if (rows[0]) {
-        const now = Number(rows[0].seq);
+      if (pollErrors && now !== undefined) throw new DisturbedError(`PostgreSQL went away during ${o.label}`);
+      if (now !== undefined) {
         if (now !== seq) movedAt = Date.now();
         seq = now;
       }
