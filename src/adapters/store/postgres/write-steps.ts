@@ -95,12 +95,13 @@ export const storeRows = async (
       encoder(rows, base, me.now),
       copyTimeoutMs,
     );
-    // Readers see this range once the rows are there: the record goes in the same commit as they do.
-    await tx`delete from log_writes_in_flight where xid = ${me.xid}::xid8`;
-    // The three rollups count the new rows only, in the same transaction as the rows themselves.
+    // The three rollups count the new rows only, in the same transaction as the rows themselves. The range's
+    // record goes in the same statement: readers pass the range once the rows are committed with it.
     const r = rollupRows(events.map((s) => s.event));
     await tx`
-      with m as (
+      with landed as (
+        delete from log_writes_in_flight where xid = ${me.xid}::xid8
+      ), m as (
         select * from unnest(${r.minutes}::timestamptz[], ${r.levels}::text[], ${r.sources}::text[], ${r.counts}::bigint[])
           as m (minute, level, source, n)
       ), by_minute as (
