@@ -7,7 +7,7 @@ import { lokiToEvents } from "../../domain/loki-push.ts";
 import { bodyKind, parseJsonBody, readBodyBytes, utf8Text } from "../body.ts";
 import { decodeLokiProtobuf, unsnappy } from "./loki-proto.ts";
 import { shapeErrors } from "./shape-errors.ts";
-import { NOTHING_SENT, refusalSummary, type ShipperRouteDeps } from "./shipper-deps.ts";
+import { ingestMapped, metadataBudget, refusalSummary, type ShipperRouteDeps } from "./shipper-deps.ts";
 
 const isProtobuf = (contentType: string | undefined): boolean => {
   const type = (contentType ?? "").split(";")[0]?.trim().toLowerCase();
@@ -19,12 +19,8 @@ const lokiError = (c: Context, error: DomainError, status: number): Response =>
   c.newResponse(`${error.message}\n`, status as 400, { "content-type": "text/plain; charset=utf-8" });
 
 export const mountLoki = (app: Hono, deps: ShipperRouteDeps): void => {
-  const { limits, maxBatchEvents } = deps.ingest.settings;
-  const budget = {
-    maxBytes: limits.maxMetadataBytes,
-    maxDepth: limits.maxMetadataDepth,
-    maxSourceLength: limits.maxSourceLength,
-  };
+  const { maxBatchEvents } = deps.ingest.settings;
+  const budget = metadataBudget(deps);
   app.post("/loki/api/v1/push", shapeErrors(lokiError), deps.timed("loki"), ...deps.guards, async (c) => {
     const contentType = c.req.header("content-type");
     let streams: ReturnType<typeof readLokiJson>;
@@ -38,10 +34,7 @@ export const mountLoki = (app: Hono, deps: ShipperRouteDeps): void => {
       const text = utf8Text(await readBodyBytes(c.req.raw, deps.maxBodyBytes));
       streams = readLokiJson(parseJsonBody(text), maxBatchEvents);
     }
-    const mapped = lokiToEvents(streams, budget);
-    if (mapped.droppedAttributes > 0) deps.onDropped("loki", mapped.droppedAttributes);
-    // Answered only once the bus holds the events: as durable as a native batch.
-    const outcome = mapped.events.length > 0 ? await deps.ingest.batch(mapped.events) : NOTHING_SENT;
+    const outcome = await ingestMapped(deps, "loki", lokiToEvents(streams, budget));
     // Like Loki: the valid entries are kept, and the refused ones are named in a 400.
     if (outcome.failureCount > 0) return c.text(`${refusalSummary(outcome, "entry", "entries")}\n`, 400);
     return c.body(null, 204);

@@ -7,15 +7,11 @@ import { parseJsonBody, readBodyBytes, utf8Text } from "../body.ts";
 import { decodeOtlpProtobuf } from "./otlp-proto.ts";
 import { otlpEncoding, otlpError, otlpSuccess } from "./otlp-response.ts";
 import { shapeErrors } from "./shape-errors.ts";
-import { NOTHING_SENT, refusalSummary, type ShipperRouteDeps } from "./shipper-deps.ts";
+import { ingestMapped, metadataBudget, refusalSummary, type ShipperRouteDeps } from "./shipper-deps.ts";
 
 export const mountOtlp = (app: Hono, deps: ShipperRouteDeps): void => {
-  const { limits, maxBatchEvents } = deps.ingest.settings;
-  const budget = {
-    maxBytes: limits.maxMetadataBytes,
-    maxDepth: limits.maxMetadataDepth,
-    maxSourceLength: limits.maxSourceLength,
-  };
+  const { maxBatchEvents } = deps.ingest.settings;
+  const budget = metadataBudget(deps);
   app.post("/v1/logs", shapeErrors(otlpError), deps.timed("otlp"), ...deps.guards, async (c) => {
     const encoding = otlpEncoding(c.req.header("content-type"));
     const bytes = await readBodyBytes(c.req.raw, deps.maxBodyBytes);
@@ -23,10 +19,7 @@ export const mountOtlp = (app: Hono, deps: ShipperRouteDeps): void => {
       encoding === "protobuf"
         ? decodeOtlpProtobuf(bytes, maxBatchEvents)
         : readOtlpJson(parseJsonBody(utf8Text(bytes)), maxBatchEvents);
-    const mapped = otlpToEvents(request, budget);
-    if (mapped.droppedAttributes > 0) deps.onDropped("otlp", mapped.droppedAttributes);
-    // Answered only once the bus holds the events: as durable as a native batch.
-    const outcome = mapped.events.length > 0 ? await deps.ingest.batch(mapped.events) : NOTHING_SENT;
+    const outcome = await ingestMapped(deps, "otlp", otlpToEvents(request, budget));
     const message = outcome.failureCount > 0 ? refusalSummary(outcome, "record", "records") : "";
     return otlpSuccess(encoding, outcome.failureCount, message);
   });

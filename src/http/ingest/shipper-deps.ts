@@ -1,6 +1,8 @@
 // What a shipper protocol's route needs from the producer app: the ingest service, its guards and limits.
 
 import type { MiddlewareHandler } from "hono";
+import type { MetadataBudget } from "../../domain/metadata-fit.ts";
+import type { MappedEvents } from "../../domain/otlp-logs.ts";
 import type { BatchOutcome, Ingest } from "../../services/ingest.ts";
 
 export interface ShipperRouteDeps {
@@ -28,4 +30,27 @@ export const refusalSummary = (outcome: BatchOutcome, noun: string, plural: stri
   const more =
     outcome.errors.length > shown.length ? `; and ${outcome.failureCount - shown.length} more` : "";
   return `${outcome.failureCount} of ${outcome.totalEvents} ${plural} refused: ${shown.join("; ")}${more}`;
+};
+
+/** The bounds a shipper's labels and attributes are fitted into: the native ingest limits. */
+export const metadataBudget = (deps: ShipperRouteDeps): MetadataBudget & { maxSourceLength: number } => {
+  const { limits } = deps.ingest.settings;
+  return {
+    maxBytes: limits.maxMetadataBytes,
+    maxDepth: limits.maxMetadataDepth,
+    maxSourceLength: limits.maxSourceLength,
+  };
+};
+
+/**
+ * Ingests a shipper's mapped events (counting the attributes dropped to fit them), answered only once the bus
+ * holds them: as durable as a native batch.
+ */
+export const ingestMapped = async (
+  deps: ShipperRouteDeps,
+  protocol: string,
+  mapped: MappedEvents,
+): Promise<BatchOutcome> => {
+  if (mapped.droppedAttributes > 0) deps.onDropped(protocol, mapped.droppedAttributes);
+  return mapped.events.length > 0 ? deps.ingest.batch(mapped.events) : NOTHING_SENT;
 };
