@@ -26,41 +26,46 @@ export const lexeme = (token: string): string =>
 
 const quote = (lex: string): string => `'${lex}'`;
 
-interface Entry {
-  text: string;
-  count: number;
-}
-
-/** Accumulates lexemes with their positions; the text of each lexeme is built as it goes. */
+/** Accumulates lexemes with their positions, within PostgreSQL's limits and the index budget. */
 class TsvBuilder {
-  private readonly entries = new Map<string, Entry>();
+  /** Each lexeme's positions, in the order first seen. */
+  readonly entries = new Map<string, number[]>();
   private budget = MAX_INDEX_CHARS;
-  private lossy = false;
-  private unindexed = false;
+  lossy = false;
+  unindexed = false;
 
   /** Adds the token at a 1-based position; false once the budget is spent (nothing more is indexed). */
   add(token: string, position: number): boolean {
     const lex = token.length <= MAX_LEXEME_CHARS ? token : lexeme(token);
-    let entry = this.entries.get(lex);
-    if (!entry) {
+    let positions = this.entries.get(lex);
+    if (!positions) {
       this.budget -= lex.length + 8;
       if (this.budget < 0) {
         this.unindexed = true;
         return false;
       }
-      entry = { text: quote(lex), count: 0 };
-      this.entries.set(lex, entry);
+      positions = [];
+      this.entries.set(lex, positions);
     }
-    if (position > MAX_POSITION || entry.count >= MAX_POSITIONS) this.lossy = true;
-    else entry.text += `${entry.count++ === 0 ? ":" : ","}${position}`;
+    if (position > MAX_POSITION || positions.length >= MAX_POSITIONS) this.lossy = true;
+    else positions.push(position);
     return true;
+  }
+
+  /** The lexemes with their positions, and the markers, in order: what a tsvector of the message holds. */
+  all(): [string, number[]][] {
+    const out = [...this.entries];
+    if (this.lossy) out.push([LOSSY, []]);
+    if (this.unindexed) out.push([UNINDEXED, []]);
+    // Code unit order is PostgreSQL's byte order for every lexeme without a surrogate pair; tsvector_recv
+    // sorts the rest itself.
+    return out.sort((a, b) => (a[0] < b[0] ? -1 : 1));
   }
 
   text(): string {
     let out = "";
-    for (const entry of this.entries.values()) out += out ? ` ${entry.text}` : entry.text;
-    if (this.lossy) out += out ? ` ${quote(LOSSY)}` : quote(LOSSY);
-    if (this.unindexed) out += out ? ` ${quote(UNINDEXED)}` : quote(UNINDEXED);
+    for (const [lex, positions] of this.all())
+      out += `${out ? " " : ""}${quote(lex)}${positions.length ? `:${positions.join(",")}` : ""}`;
     return out;
   }
 }
@@ -131,6 +136,45 @@ export const tsvectorText = (message: string): string => {
   const tokens = tokenize(message);
   for (let i = 0; i < tokens.length; i++) if (!builder.add(tokens[i] as string, i + 1)) break;
   return builder.text();
+};
+
+/** The lexemes and positions of a message's tsvector, as tsvectorText holds them. */
+export const tsvectorEntries = (message: string): [string, number[]][] => {
+  const builder = new TsvBuilder();
+  let position = 0;
+  if (!eachAsciiToken(message, (token) => builder.add(token, ++position))) {
+    const tokens = tokenize(message);
+    for (let i = 0; i < tokens.length; i++) if (!builder.add(tokens[i] as string, i + 1)) break;
+  }
+  return builder.all();
+};
+
+/** The most bytes tsvectorBinary writes for these entries. */
+export const tsvectorBinaryBound = (entries: [string, number[]][]): number => {
+  let n = 4;
+  for (const [lex, positions] of entries) n += lex.length * 3 + 3 + positions.length * 2;
+  return n;
+};
+
+/**
+ * A tsvector in PostgreSQL's binary form (tsvector_recv) at `at`: the count of lexemes, then each lexeme
+ * NUL-terminated with its count of positions and the positions (weight D). Returns the bytes written.
+ */
+export const tsvectorBinary = (entries: [string, number[]][], out: Buffer, at: number): number => {
+  const start = at;
+  out.writeInt32BE(entries.length, at);
+  at += 4;
+  for (const [lex, positions] of entries) {
+    at += out.write(lex, at, "utf8");
+    out[at++] = 0;
+    out.writeUInt16BE(positions.length, at);
+    at += 2;
+    for (const p of positions) {
+      out.writeUInt16BE(p, at);
+      at += 2;
+    }
+  }
+  return at - start;
 };
 
 /**

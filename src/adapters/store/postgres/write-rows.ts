@@ -1,21 +1,64 @@
-// Rows for the write path: each event checked and encoded as COPY text once, ahead of the transaction.
+// Rows for the write path: each event checked and encoded as COPY binary once, ahead of the transaction.
 
 import { UnstorableError } from "../../../domain/errors.ts";
 import { findUnstorable, unstorableReason } from "../../../domain/text.ts";
 import { MAX_TIME_MS, MIN_TIME_MS } from "../../../domain/time.ts";
 import type { SourcedEvent } from "../../../ports/log-store.ts";
-import { type ChunkSource, copyText } from "./copy.ts";
-import { tsvectorText } from "./tsv.ts";
+import type { ChunkSource } from "./copy.ts";
+import { tsvectorBinary, tsvectorBinaryBound, tsvectorEntries } from "./tsv.ts";
 
 // Native checks first: the regexes of unstorableReason run only for a value that fails them.
 const storable = (value: string): boolean => !value.includes("\u0000") && value.isWellFormed();
 
-/** An event ready for the COPY: its claim key and time, and its row text after the seq and created_at fields. */
+/** An event ready for the COPY: its claim key and time, and its row's fields after seq and created_at. */
 export interface Encoded {
   id: string;
   ts: string;
-  tail: string;
+  /** COPY binary fields ts … kafka_offset, each with its length (a view into a shared slab). */
+  tail: Uint8Array;
 }
+
+/** PostgreSQL's timestamps count microseconds from 2000-01-01 UTC. */
+const PG_EPOCH_MS = 946_684_800_000;
+const TWO_32 = 4_294_967_296;
+
+/** A safe integer as a big-endian int64. */
+const putInt64 = (out: Buffer, at: number, n: number): void => {
+  const hi = Math.floor(n / TWO_32);
+  out.writeInt32BE(hi, at);
+  out.writeUInt32BE(n - hi * TWO_32, at + 4);
+};
+
+/** Epoch milliseconds as a binary timestamptz; exact for every year 1970..9999 (µs pass 2^53 past 2255). */
+export const putTimestamp = (out: Buffer, at: number, ms: number): void => {
+  const d = ms - PG_EPOCH_MS;
+  const hi = Math.floor(d / TWO_32);
+  const lo = (d - hi * TWO_32) * 1000;
+  const carry = Math.floor(lo / TWO_32);
+  out.writeInt32BE(hi * 1000 + carry, at);
+  out.writeUInt32BE(lo - carry * TWO_32, at + 4);
+};
+
+/** Rows are encoded into slabs of this size, one after the other: one allocation for hundreds of rows. */
+const SLAB_BYTES = 1 << 20;
+let slab = Buffer.allocUnsafe(SLAB_BYTES);
+let slabAt = 0;
+
+/** A slab with `bound` bytes free at the returned offset. */
+const reserve = (bound: number): number => {
+  if (slabAt + bound > slab.length) {
+    slab = Buffer.allocUnsafe(Math.max(SLAB_BYTES, bound));
+    slabAt = 0;
+  }
+  return slabAt;
+};
+
+/** A text field: its UTF-8 after a length. */
+const putText = (out: Buffer, at: number, value: string): number => {
+  const n = out.write(value, at + 4, "utf8");
+  out.writeInt32BE(n, at);
+  return at + 4 + n;
+};
 
 /**
  * Refuses what PostgreSQL would refuse inside the COPY, before it starts (postgres.js reports a refused COPY
@@ -34,52 +77,107 @@ export const encode = ({ event: e, partition, offset }: SourcedEvent): Encoded =
   }
   if (!(Number.isSafeInteger(e.timestamp) && e.timestamp >= MIN_TIME_MS && e.timestamp <= MAX_TIME_MS))
     throw new UnstorableError(`${where()}: timestamp ${e.timestamp} is outside years 1970..9999`);
-  let metadata = "\\N";
+  let metadata: string | undefined;
   if (e.metadata !== null) {
-    const json = JSON.stringify(e.metadata);
-    if (json.includes("\\u")) {
+    metadata = JSON.stringify(e.metadata);
+    if (metadata.includes("\\u")) {
       const bad = findUnstorable(e.metadata);
       if (bad) throw new UnstorableError(`${where()}: metadata${bad.path} ${bad.reason}`);
     }
-    metadata = copyText(json);
   }
-  const ts = new Date(e.timestamp).toISOString();
-  const tail = `\t${ts}\t${copyText(e.id)}\t${copyText(e.level)}\t${copyText(e.source)}\t${copyText(
-    e.message,
-  )}\t${metadata}\t${tsvectorText(e.message)}\t${partition}\t${copyText(offset)}\n`;
-  // Reading a character makes the engine flatten the template's pieces into one string now: a COPY chunk
-  // made of thousands of unflattened rows costs several times more to encode as UTF-8.
-  tail.charCodeAt(0);
-  return { id: e.id, ts, tail };
+  const lexemes = tsvectorEntries(e.message);
+  const bound =
+    TAIL_FIXED_BYTES +
+    3 * (e.id.length + e.level.length + e.source.length + e.message.length + (metadata?.length ?? 0)) +
+    tsvectorBinaryBound(lexemes);
+  const start = reserve(bound);
+  const out = slab;
+  let at = start;
+  out.writeInt32BE(8, at);
+  putTimestamp(out, at + 4, e.timestamp);
+  at = putText(out, at + 12, e.id);
+  at = putText(out, at, e.level);
+  at = putText(out, at, e.source);
+  at = putText(out, at, e.message);
+  if (metadata === undefined) {
+    out.writeInt32BE(-1, at);
+    at += 4;
+  } else {
+    // jsonb's binary form: a version byte, then the JSON text.
+    out[at + 4] = 1;
+    const n = out.write(metadata, at + 5, "utf8");
+    out.writeInt32BE(n + 1, at);
+    at += 5 + n;
+  }
+  const n = tsvectorBinary(lexemes, out, at + 4);
+  out.writeInt32BE(n, at);
+  at += 4 + n;
+  out.writeInt32BE(4, at);
+  out.writeInt32BE(partition, at + 4);
+  out.writeInt32BE(8, at + 8);
+  const o = Number(offset);
+  if (Number.isSafeInteger(o)) putInt64(out, at + 12, o);
+  else out.writeBigInt64BE(BigInt(offset), at + 12);
+  at += 20;
+  slabAt = at;
+  return { id: e.id, ts: new Date(e.timestamp).toISOString(), tail: out.subarray(start, at) };
 };
+
+/** The fixed bytes of a tail: nine lengths, the jsonb version, ts, kafka_partition and kafka_offset. */
+const TAIL_FIXED_BYTES = 9 * 4 + 1 + 8 + 4 + 8;
+/** Fields of a row: seq, created_at, then the tail's nine. */
+const FIELDS = 11;
+/** COPY binary's signature, flags and header extension length. */
+const HEADER = Buffer.from([...Buffer.from("PGCOPY\n\xff\r\n\0", "latin1"), 0, 0, 0, 0, 0, 0, 0, 0]);
+/** Bytes of a row before its tail: the field count, then seq and created_at with their lengths. */
+const ROW_HEAD_BYTES = 2 + 12 + 12;
 
 /** Bytes of one COPY chunk: large enough to keep the socket busy, small enough to write without a pause. */
 const CHUNK_BYTES = 256 * 1024;
-/** The most UTF-8 bytes a string of n UTF-16 code units can take. */
-const utf8Bound = (n: number): number => n * 3;
 
 /**
- * COPY text of the fresh rows, in batch order with seq from `base + 1`, one chunk at a time. Each row is
- * written as UTF-8 straight into the chunk's buffer: a chunk built as one long string cost a flattening of
- * hundreds of rows and then a UTF-8 copy of it in the stream (~6 µs a row, most of the COPY's client time).
+ * COPY binary data of the fresh rows, in batch order with seq from `base + 1` and created_at given in
+ * microseconds since 2000-01-01, one chunk at a time, each a whole number of rows. The first chunk starts
+ * with the header and the last ends with the trailer. Binary spares the server parsing every field as text
+ * (a tsvector's text most of all): a bare table took rows ~2.8 times as fast.
  */
-export const encoder = (rows: Encoded[], base: number, createdAt: string): ChunkSource => {
+export const encoder = (rows: Encoded[], base: number, createdAtMicros: bigint): ChunkSource => {
   let i = 0;
+  let started = false;
+  const createdAt = Buffer.allocUnsafe(8);
+  createdAt.writeBigInt64BE(createdAtMicros);
   return () => {
     if (i >= rows.length) return undefined;
     let chunk = Buffer.allocUnsafe(CHUNK_BYTES);
     let at = 0;
-    while (i < rows.length) {
-      const head = `${base + i + 1}\t${createdAt}`;
+    if (!started) {
+      started = true;
+      at += HEADER.copy(chunk, 0);
+    }
+    for (let inChunk = 0; i < rows.length; inChunk++) {
       const tail = (rows[i] as Encoded).tail;
-      const most = utf8Bound(head.length + tail.length);
-      if (at + most > chunk.length) {
-        if (at > 0) break;
-        chunk = Buffer.allocUnsafe(most); // one row larger than a chunk: a chunk of its own
+      // Room for the row and for the trailer after it.
+      const most = at + ROW_HEAD_BYTES + tail.length + 2;
+      if (most > chunk.length) {
+        if (inChunk > 0) break;
+        // One row larger than a chunk: a chunk of its own (after the header, when it is the first).
+        const larger = Buffer.allocUnsafe(most);
+        chunk.copy(larger, 0, 0, at);
+        chunk = larger;
       }
-      at += chunk.write(head, at, "latin1");
-      at += chunk.write(tail, at, "utf8");
+      chunk.writeInt16BE(FIELDS, at);
+      chunk.writeInt32BE(8, at + 2);
+      putInt64(chunk, at + 6, base + i + 1);
+      chunk.writeInt32BE(8, at + 14);
+      createdAt.copy(chunk, at + 18);
+      at += ROW_HEAD_BYTES;
+      chunk.set(tail, at);
+      at += tail.length;
       i++;
+    }
+    if (i >= rows.length) {
+      chunk.writeInt16BE(-1, at);
+      at += 2;
     }
     return chunk.subarray(0, at);
   };

@@ -82,17 +82,18 @@ export const storeRows = async (
 ): Promise<WriteResult> => {
   const inserted = rows.length;
   if (inserted > 0) {
-    // now() is the transaction's start, as a column default would give; its text reads back exactly.
+    // now() is the transaction's start, as a column default would give, in microseconds since 2000-01-01.
     const [me] = await tx<{ xid: string; now: string }[]>`
-      select pg_current_xact_id()::text as xid, now()::text as now`;
+      select pg_current_xact_id()::text as xid,
+        ((extract(epoch from now()) - 946684800) * 1000000)::int8::text as now`;
     if (!me) throw new Error("no transaction id");
     const lo = await announce(me.xid, inserted);
     const base = lo - 1;
     if (!Number.isSafeInteger(base + inserted)) throw new Error(`watermark out of range: ${lo}`);
     await copyChunks(
       tx`copy log_events (seq, created_at, ts, id, level, source, message, metadata, tsv, kafka_partition, kafka_offset)
-        from stdin`,
-      encoder(rows, base, me.now),
+        from stdin (format binary)`,
+      encoder(rows, base, BigInt(me.now)),
       copyTimeoutMs,
     );
     // The three rollups count the new rows only, in the same transaction as the rows themselves. The range's
