@@ -3,6 +3,7 @@
 import sql001 from "../../../../config/migrations/001_init.sql" with { type: "text" };
 import sql002 from "../../../../config/migrations/002_rollup_hours.sql" with { type: "text" };
 import sql003 from "../../../../config/migrations/003_writes_in_flight.sql" with { type: "text" };
+import sql004 from "../../../../config/migrations/004_level_index_without_info.sql" with { type: "text" };
 import { checkSchema, type Sql } from "./connect.ts";
 
 export interface Migration {
@@ -15,6 +16,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "001_init", sql: sql001 },
   { version: 2, name: "002_rollup_hours", sql: sql002 },
   { version: 3, name: "003_writes_in_flight", sql: sql003 },
+  { version: 4, name: "004_level_index_without_info", sql: sql004 },
 ];
 
 /**

@@ -5,7 +5,7 @@ import { EXACT_TOTAL_BOUND, type LogPage, type LogQuery, type TailQuery } from "
 import { matchTerms } from "../../../domain/search-syntax.ts";
 import type { Sql } from "./connect.ts";
 import { exactCount, exactCountSql } from "./rollup.ts";
-import { afterSql, at, columns, type EventRow, filterSql, snapshotSql, toEvent } from "./rows.ts";
+import { afterSql, at, columns, type EventRow, filterSql, levelsSql, snapshotSql, toEvent } from "./rows.ts";
 import { prefilterQuery } from "./tsv.ts";
 
 /** Lists longer than this are filtered with IN instead of one ordered index scan per value. */
@@ -54,12 +54,12 @@ export const createReader = (sql: Sql, tuning: ReaderTuning = DEFAULT_READER_TUN
     if (!bySource && !byLevel)
       return sql<EventRow[]>`select ${columns(sql)} from log_events where ${filterSql(sql, q)} ${after}
         order by ts desc, id desc limit ${limit} offset ${offset}`;
-    const levels = q.levels.length ? sql`and level in ${sql(q.levels)}` : sql``;
+    const levels = levelsSql(sql, q.levels);
     const branch = (value: string) =>
       bySource
         ? sql`(select ${columns(sql)} from log_events where ${window} and source = ${value} ${levels}
             order by ts desc, id desc limit ${take})`
-        : sql`(select ${columns(sql)} from log_events where ${window} and level = ${value}
+        : sql`(select ${columns(sql)} from log_events where ${window} ${levelsSql(sql, [value])}
             order by ts desc, id desc limit ${take})`;
     const values = bySource ? q.sources : q.levels;
     const union = values
@@ -141,7 +141,7 @@ export const createReader = (sql: Sql, tuning: ReaderTuning = DEFAULT_READER_TUN
     for (let round = 0; q.untilSeq !== undefined || round < TAIL_ROUNDS; round++) {
       const rows = await sql<EventRow[]>`select ${columns(sql)} from log_events where seq > ${after}
         and seq <= ${until}
-        ${q.levels.length ? sql`and level in ${sql(q.levels)}` : sql``}
+        ${levelsSql(sql, q.levels)}
         ${q.sources.length ? sql`and source in ${sql(q.sources)}` : sql``}
         ${tsq ? sql`and tsv @@ ${tsq}::tsquery` : sql``}
         order by seq limit ${size}`;
