@@ -60,6 +60,7 @@ export const query = async (opts: BenchOptions) => {
 
   const end = data.end;
   const window = `startTime=${end - 24 * HOUR}&endTime=${end}`;
+  const week = `startTime=${end - 7 * 24 * HOUR}&endTime=${end}`;
   const hoursBack = 24 + Math.ceil(Math.max(0, Date.now() - end) / HOUR);
   res.params.statsHoursBack = hoursBack;
   if (hoursBack > 24)
@@ -104,16 +105,36 @@ export const query = async (opts: BenchOptions) => {
         path: `${pagePath}&cursor=${encodeURIComponent(first.nextCursor)}`,
         goal: 20,
       },
+      { name: "page (24 h, INFO)", path: `/logs?level=INFO&${window}&size=50`, goal: 20 },
       ...searches.map(([name, q]) => ({
         name,
         path: `/search?query=${encodeURIComponent(q)}&${window}&size=50`,
         goal: 150,
       })),
+      // A common word under a filter, over the whole 7 days: the page and its total.
+      {
+        name: "search common word, 7 days, level ERROR",
+        path: `/search?query=${WORDS.common}&level=ERROR&${week}&size=50`,
+        goal: 150,
+      },
+      {
+        name: "search common word, 7 days, one source",
+        path: `/search?query=${WORDS.common}&source=${PAGE_SOURCE}&${week}&size=50`,
+        goal: 150,
+      },
       { name: "stats (24 h)", path: `/stats?hoursBack=${hoursBack}`, goal: 20 },
     ];
     for (const k of kinds) {
-      const body = (await get(`${u}${k.path}`)) as { content?: unknown[]; totalLogs?: number };
-      res.params[`rows_${k.name.replaceAll(/\W+/g, "_")}`] = body.content?.length ?? body.totalLogs ?? 0;
+      const body = (await get(`${u}${k.path}`)) as {
+        content?: unknown[];
+        totalLogs?: number;
+        totalElements?: number;
+        totalElementsExact?: boolean;
+      };
+      const key = k.name.replaceAll(/\W+/g, "_");
+      res.params[`rows_${key}`] = body.content?.length ?? body.totalLogs ?? 0;
+      if (body.totalElements !== undefined)
+        res.params[`total_${key}`] = `${body.totalElements}${body.totalElementsExact === false ? " (estimate)" : ""}`;
     }
     const p = phase("query: uncached latencies", kinds.length * 2, "query kinds");
     for (const k of kinds) {
