@@ -28,6 +28,15 @@ const MESSAGES = [
   Array.from({ length: 40_000 }, (_, i) => `unique${i}`).join(" "), // past the index budget: unindexed
   "",
   "!!! ... ---",
+  // Words of a small vocabulary in mixed case, repeated, so that many share a hash slot or a lexeme.
+  ...Array.from({ length: 200 }, (_, i) =>
+    Array.from({ length: 1 + ((i * 7) % 60) }, (_, j) => {
+      const w = ["a", "Ab", "aB", "abc", "x1", "X1", "req-42", "GET", "get", "Zz9"][
+        (i * 13 + j * j) % 10
+      ] as string;
+      return j % 3 ? w : `${w}${i % 17}`;
+    }).join(i % 2 ? " " : "/"),
+  ),
 ];
 
 const event = (i: number, message: string, timestamp: number): LogEvent => ({
@@ -51,7 +60,13 @@ afterAll(async () => {
 
 describe("COPY binary rows", () => {
   it("store each field as the text form does: times, ids, text, metadata and the tsvector", async () => {
-    const times = [MIN_TIME_MS, 946_684_799_999, 946_684_800_000, Date.UTC(2026, 11, 6, 23, 59, 59, 999), MAX_TIME_MS];
+    const times = [
+      MIN_TIME_MS,
+      946_684_799_999,
+      946_684_800_000,
+      Date.UTC(2026, 11, 6, 23, 59, 59, 999),
+      MAX_TIME_MS,
+    ];
     const events = MESSAGES.flatMap((m, i) => times.map((t, k) => event(i * times.length + k, m, t)));
     const rows = events.map((e, i) => encode({ event: e, partition: i % 6, offset: String(2 ** 40 + i) }));
     const reserved = await sql.reserve();
@@ -101,6 +116,11 @@ describe("COPY binary rows", () => {
         count(*) filter (where tsv @@ '''~unindexed'''::tsquery)::int as unindexed,
         count(*) filter (where tsv @@ '''日本語'' & ''wörld'''::tsquery)::int as found,
         count(*) filter (where tsv @@ '''𝔞'' & ''émoji'''::tsquery)::int as astral from t`;
-    expect(marks).toEqual({ lossy: 2 * times.length, unindexed: times.length, found: times.length, astral: times.length });
+    expect(marks).toEqual({
+      lossy: 2 * times.length,
+      unindexed: times.length,
+      found: times.length,
+      astral: times.length,
+    });
   });
 });

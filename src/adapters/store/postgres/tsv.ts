@@ -26,49 +26,142 @@ export const lexeme = (token: string): string =>
 
 const quote = (lex: string): string => `'${lex}'`;
 
-/** Accumulates lexemes with their positions, within PostgreSQL's limits and the index budget. */
+/**
+ * Accumulates lexemes with their positions, within PostgreSQL's limits and the index budget. One builder is
+ * reset and reused for every row: the write path builds tens of thousands of tsvectors a second, and fresh
+ * maps and arrays for each were a third of the consumer's CPU in garbage.
+ */
 class TsvBuilder {
-  /** Each lexeme's positions, in the order first seen. */
-  readonly entries = new Map<string, number[]>();
+  /** Lexeme → its slot in the arrays below. */
+  private readonly slots = new Map<string, number>();
+  private readonly lexemes: string[] = [];
+  /** Each slot's first position (0: none), and its further positions once it has more than one. */
+  private readonly first: number[] = [];
+  private readonly more: (number[] | undefined)[] = [];
   private budget = MAX_INDEX_CHARS;
-  lossy = false;
-  unindexed = false;
+  /** Bytes of the binary form so far, but for its count and the markers. */
+  private bytes = 0;
+  private lossy = false;
+  private unindexed = false;
+
+  reset(): this {
+    this.slots.clear();
+    this.lexemes.length = 0;
+    this.first.length = 0;
+    this.more.length = 0;
+    this.budget = MAX_INDEX_CHARS;
+    this.bytes = 0;
+    this.lossy = false;
+    this.unindexed = false;
+    return this;
+  }
 
   /** Adds the token at a 1-based position; false once the budget is spent (nothing more is indexed). */
   add(token: string, position: number): boolean {
     const lex = token.length <= MAX_LEXEME_CHARS ? token : lexeme(token);
-    let positions = this.entries.get(lex);
-    if (!positions) {
+    let slot = this.slots.get(lex);
+    if (slot === undefined) {
       this.budget -= lex.length + 8;
       if (this.budget < 0) {
         this.unindexed = true;
         return false;
       }
-      positions = [];
-      this.entries.set(lex, positions);
+      slot = this.lexemes.length;
+      this.slots.set(lex, slot);
+      this.lexemes.push(lex);
+      this.first.push(0);
+      this.more.push(undefined);
+      // At most 3 UTF-8 bytes per code unit, the NUL and the count of positions.
+      this.bytes += 3 * lex.length + 3;
     }
-    if (position > MAX_POSITION || positions.length >= MAX_POSITIONS) this.lossy = true;
-    else positions.push(position);
+    const first = this.first[slot] as number;
+    const count = first === 0 ? 0 : 1 + (this.more[slot]?.length ?? 0);
+    if (position > MAX_POSITION || count >= MAX_POSITIONS) {
+      this.lossy = true;
+      return true;
+    }
+    this.bytes += 2;
+    if (first === 0) this.first[slot] = position;
+    else {
+      const more = this.more[slot];
+      if (more) more.push(position);
+      else this.more[slot] = [position];
+    }
     return true;
   }
 
-  /** The lexemes with their positions, and the markers, in order: what a tsvector of the message holds. */
-  all(): [string, number[]][] {
-    const out = [...this.entries];
-    if (this.lossy) out.push([LOSSY, []]);
-    if (this.unindexed) out.push([UNINDEXED, []]);
-    // Code unit order is PostgreSQL's byte order for every lexeme without a surrogate pair; tsvector_recv
-    // sorts the rest itself.
-    return out.sort((a, b) => (a[0] < b[0] ? -1 : 1));
+  /** The lexemes and markers in PostgreSQL's order (code unit order is its byte order but for surrogate pairs, which tsvector_recv sorts itself). */
+  private sorted(): string[] {
+    const out = this.lexemes.slice();
+    if (this.lossy) out.push(LOSSY);
+    if (this.unindexed) out.push(UNINDEXED);
+    return out.sort();
+  }
+
+  private positions(lex: string): number[] {
+    const slot = this.slots.get(lex);
+    if (slot === undefined) return [];
+    const first = this.first[slot] as number;
+    return first === 0 ? [] : [first, ...(this.more[slot] ?? [])];
   }
 
   text(): string {
     let out = "";
-    for (const [lex, positions] of this.all())
-      out += `${out ? " " : ""}${quote(lex)}${positions.length ? `:${positions.join(",")}` : ""}`;
+    for (const lex of this.sorted()) {
+      const p = this.positions(lex);
+      out += `${out ? " " : ""}${quote(lex)}${p.length ? `:${p.join(",")}` : ""}`;
+    }
     return out;
   }
+
+  /** The most bytes binary() writes. */
+  binaryBound(): number {
+    return 4 + this.bytes + 2 * 16;
+  }
+
+  /**
+   * The tsvector in PostgreSQL's binary form (tsvector_recv) at `at`: the count of lexemes, then each lexeme
+   * NUL-terminated with its count of positions and the positions (weight D). Returns the bytes written.
+   */
+  binary(out: Buffer, at: number, ascii: boolean): number {
+    const start = at;
+    const lexemes = this.sorted();
+    const n = lexemes.length;
+    out[at] = n >>> 24;
+    out[at + 1] = n >>> 16;
+    out[at + 2] = n >>> 8;
+    out[at + 3] = n;
+    at += 4;
+    for (let k = 0; k < n; k++) {
+      const lex = lexemes[k] as string;
+      if (ascii) for (let c = 0; c < lex.length; c++) out[at++] = lex.charCodeAt(c);
+      else at += out.write(lex, at, "utf8");
+      out[at++] = 0;
+      const slot = this.slots.get(lex);
+      const first = slot === undefined ? 0 : (this.first[slot] as number);
+      if (first === 0) {
+        out[at++] = 0;
+        out[at++] = 0;
+        continue;
+      }
+      const more = this.more[slot as number];
+      const count = 1 + (more?.length ?? 0);
+      out[at++] = count >>> 8;
+      out[at++] = count;
+      out[at++] = first >>> 8;
+      out[at++] = first;
+      if (more)
+        for (const p of more) {
+          out[at++] = p >>> 8;
+          out[at++] = p;
+        }
+    }
+    return at - start;
+  }
 }
+
+/** The builder the write path reuses, row after row. */
+const shared = new TsvBuilder();
 
 const NON_ASCII = /[\u0080-\uffff]/;
 
@@ -126,56 +219,145 @@ const directAscii = (message: string): string | undefined => {
   return ascii && position >= 0 ? out : undefined;
 };
 
+/** Fills the builder with the tokens of a message; true when the message is ASCII. */
+const fill = (builder: TsvBuilder, message: string): boolean => {
+  let position = 0;
+  if (eachAsciiToken(message, (token) => builder.add(token, ++position))) return true;
+  const tokens = tokenize(message);
+  for (let i = 0; i < tokens.length; i++) if (!builder.add(tokens[i] as string, i + 1)) break;
+  return false;
+};
+
 /** The tsvector text of a message: each token with its 1-based word positions. */
 export const tsvectorText = (message: string): string => {
   const direct = directAscii(message);
   if (direct !== undefined) return direct;
   const builder = new TsvBuilder();
-  let position = 0;
-  if (eachAsciiToken(message, (token) => builder.add(token, ++position))) return builder.text();
-  const tokens = tokenize(message);
-  for (let i = 0; i < tokens.length; i++) if (!builder.add(tokens[i] as string, i + 1)) break;
+  fill(builder, message);
   return builder.text();
 };
 
-/** The lexemes and positions of a message's tsvector, as tsvectorText holds them. */
-export const tsvectorEntries = (message: string): [string, number[]][] => {
-  const builder = new TsvBuilder();
-  let position = 0;
-  if (!eachAsciiToken(message, (token) => builder.add(token, ++position))) {
-    const tokens = tokenize(message);
-    for (let i = 0; i < tokens.length; i++) if (!builder.add(tokens[i] as string, i + 1)) break;
-  }
-  return builder.all();
-};
-
-/** The most bytes tsvectorBinary writes for these entries. */
-export const tsvectorBinaryBound = (entries: [string, number[]][]): number => {
-  let n = 4;
-  for (const [lex, positions] of entries) n += lex.length * 3 + 3 + positions.length * 2;
-  return n;
-};
-
 /**
- * A tsvector in PostgreSQL's binary form (tsvector_recv) at `at`: the count of lexemes, then each lexeme
- * NUL-terminated with its count of positions and the positions (weight D). Returns the bytes written.
+ * The usual message, ASCII with at most MAX_POSITIONS tokens, tokenized without a string per token: each
+ * token is a range of the message, told apart from the others by a hash of its lower-cased characters in an
+ * open-addressed table, its positions linked through `nextPosition`. Lexemes go out in first-seen order, as
+ * tsvector_recv sorts them itself. Tokenizing this way costs a third of a map of strings.
  */
-export const tsvectorBinary = (entries: [string, number[]][], out: Buffer, at: number): number => {
+const FAST_TABLE = 1024;
+const fastTable = new Int32Array(FAST_TABLE);
+const fastStart = new Int32Array(MAX_POSITIONS);
+const fastLength = new Int32Array(MAX_POSITIONS);
+const fastHead = new Int32Array(MAX_POSITIONS);
+const fastTail = new Int32Array(MAX_POSITIONS);
+const fastCount = new Int32Array(MAX_POSITIONS);
+const fastUsed = new Int32Array(MAX_POSITIONS);
+const nextPosition = new Int32Array(MAX_POSITIONS + 1);
+let fastMessage = "";
+let fastSlots = 0;
+/** Whether the prepared message took the fast form; otherwise `shared` holds it. */
+let fastPrepared = false;
+let preparedAscii = false;
+
+const lower = (c: number): number => (c >= 65 && c <= 90 ? c + 32 : c);
+
+const sameLower = (m: string, a: number, b: number, n: number): boolean => {
+  for (let j = 0; j < n; j++) if (lower(m.charCodeAt(a + j)) !== lower(m.charCodeAt(b + j))) return false;
+  return true;
+};
+
+/** Fills the fast form for an ASCII message of few tokens; the bound of its binary form, or -1 when it does not apply. */
+const prepareFast = (m: string): number => {
+  for (let s = 0; s < fastSlots; s++) fastTable[fastUsed[s] as number] = 0;
+  fastSlots = 0;
+  fastMessage = m;
+  let bytes = 4;
+  let position = 0;
+  const n = m.length;
+  let i = 0;
+  while (i < n) {
+    let c = m.charCodeAt(i);
+    if (c >= 128) return -1;
+    if (!isAsciiWordChar(c)) {
+      i++;
+      continue;
+    }
+    if (++position > MAX_POSITIONS) return -1;
+    const start = i;
+    let h = 0;
+    do {
+      if (i - start < MAX_LEXEME_CHARS) h = (Math.imul(h, 31) + lower(c)) | 0;
+      c = ++i < n ? m.charCodeAt(i) : 0;
+    } while (i < n && isAsciiWordChar(c));
+    const length = Math.min(i - start, MAX_LEXEME_CHARS);
+    for (let k = h & (FAST_TABLE - 1); ; k = (k + 1) & (FAST_TABLE - 1)) {
+      const entry = fastTable[k] as number;
+      if (entry === 0) {
+        const slot = fastSlots++;
+        fastTable[k] = slot + 1;
+        fastUsed[slot] = k;
+        fastStart[slot] = start;
+        fastLength[slot] = length;
+        fastHead[slot] = position;
+        fastTail[slot] = position;
+        fastCount[slot] = 1;
+        nextPosition[position] = 0;
+        bytes += length + 5;
+        break;
+      }
+      const slot = entry - 1;
+      if (fastLength[slot] === length && sameLower(m, fastStart[slot] as number, start, length)) {
+        nextPosition[fastTail[slot] as number] = position;
+        nextPosition[position] = 0;
+        fastTail[slot] = position;
+        fastCount[slot] = (fastCount[slot] as number) + 1;
+        bytes += 2;
+        break;
+      }
+    }
+  }
+  return bytes;
+};
+
+const writeFast = (out: Buffer, at: number): number => {
   const start = at;
-  out.writeInt32BE(entries.length, at);
+  const m = fastMessage;
+  const n = fastSlots;
+  out[at] = n >>> 24;
+  out[at + 1] = n >>> 16;
+  out[at + 2] = n >>> 8;
+  out[at + 3] = n;
   at += 4;
-  for (const [lex, positions] of entries) {
-    at += out.write(lex, at, "utf8");
+  for (let s = 0; s < n; s++) {
+    const from = fastStart[s] as number;
+    const to = from + (fastLength[s] as number);
+    for (let j = from; j < to; j++) out[at++] = lower(m.charCodeAt(j));
     out[at++] = 0;
-    out.writeUInt16BE(positions.length, at);
-    at += 2;
-    for (const p of positions) {
-      out.writeUInt16BE(p, at);
-      at += 2;
+    const count = fastCount[s] as number;
+    out[at++] = count >>> 8;
+    out[at++] = count;
+    for (let p = fastHead[s] as number; p !== 0; p = nextPosition[p] as number) {
+      out[at++] = p >>> 8;
+      out[at++] = p;
     }
   }
   return at - start;
 };
+
+/**
+ * Tokenizes a message for writeTsvector (the lexemes and positions of tsvectorText) and returns the most
+ * bytes its binary form takes. One message at a time: the next call replaces it.
+ */
+export const prepareTsvector = (message: string): number => {
+  const fast = prepareFast(message);
+  fastPrepared = fast >= 0;
+  if (fastPrepared) return fast;
+  preparedAscii = fill(shared.reset(), message);
+  return shared.binaryBound();
+};
+
+/** Writes the prepared message's tsvector in binary form at `at`; returns the bytes written. */
+export const writeTsvector = (out: Buffer, at: number): number =>
+  fastPrepared ? writeFast(out, at) : shared.binary(out, at, preparedAscii);
 
 /**
  * The tsquery that preselects rows for a search: never misses a row that matchTerms accepts (rows whose
