@@ -134,7 +134,8 @@ export const query = async (opts: BenchOptions) => {
       const key = k.name.replaceAll(/\W+/g, "_");
       res.params[`rows_${key}`] = body.content?.length ?? body.totalLogs ?? 0;
       if (body.totalElements !== undefined)
-        res.params[`total_${key}`] = `${body.totalElements}${body.totalElementsExact === false ? " (estimate)" : ""}`;
+        res.params[`total_${key}`] =
+          `${body.totalElements}${body.totalElementsExact === false ? " (estimate)" : ""}`;
     }
     const p = phase("query: uncached latencies", kinds.length * 2, "query kinds");
     for (const k of kinds) {

@@ -71,7 +71,13 @@ describe("the level index without INFO", () => {
 
   const expected = (levels: Level[]) => {
     const all = events.filter((e) => levels.includes(e.level));
-    return { ids: all.slice(-5).reverse().map((e) => e.id), total: all.length };
+    return {
+      ids: all
+        .slice(-5)
+        .reverse()
+        .map((e) => e.id),
+      total: all.length,
+    };
   };
 
   it("serves rare levels from the index, even in a generic plan", async () => {
