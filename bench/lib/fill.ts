@@ -1,13 +1,24 @@
 // Pre-filling a topic with generated events (as the producer would encode them) and the matching COPY rows file.
 
 import { createWriteStream } from "node:fs";
-import { copyLine } from "../../src/adapters/store/postgres/copy.ts";
 import { tsvectorText } from "../../src/adapters/store/postgres/tsv.ts";
 import type { LogEvent } from "../../src/domain/log-event.ts";
 import { encodeEvent } from "../../src/domain/wire.ts";
 import { type GenOptions, generate } from "./data.ts";
 import { phase } from "./progress.ts";
 import { kafka } from "./services.ts";
+
+const ESCAPES: Record<string, string> = { "\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r" };
+
+/** One field in COPY text format (what psql \copy reads): backslash, tab, newline and CR escaped; null is \N. */
+const copyField = (value: string | number | null): string =>
+  value === null
+    ? "\\N"
+    : typeof value === "number"
+      ? String(value)
+      : value.replace(/[\\\t\n\r]/g, (c) => ESCAPES[c] ?? c);
+
+const copyLine = (fields: (string | number | null)[]): string => `${fields.map(copyField).join("\t")}\n`;
 
 /** The columns of log_events a COPY of the rows file fills (same order as rowLine). */
 export const ROW_COLUMNS =

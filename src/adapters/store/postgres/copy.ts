@@ -1,22 +1,7 @@
-// COPY FROM STDIN in text format: field escaping and a streamed write that a timeout always settles.
+// COPY FROM STDIN: a streamed write of chunks that a timeout always settles.
 
 import type { Writable } from "node:stream";
 import { WriteTimeoutError } from "../../../domain/errors.ts";
-
-const ESCAPES: Record<string, string> = { "\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r" };
-const SPECIAL = /[\\\t\n\r]/g;
-const HAS_SPECIAL = /[\\\t\n\r]/;
-
-/** A string as a COPY text field: most values need no escaping, so they are returned as they are. */
-export const copyText = (value: string): string =>
-  HAS_SPECIAL.test(value) ? value.replace(SPECIAL, (c) => ESCAPES[c] ?? c) : value;
-
-/** One field in COPY text format: backslash, tab, newline and carriage return escaped; null is \N. */
-export const copyField = (value: string | number | null): string =>
-  value === null ? "\\N" : typeof value === "number" ? String(value) : copyText(value);
-
-export const copyLine = (fields: (string | number | null)[]): string =>
-  `${fields.map(copyField).join("\t")}\n`;
 
 /** Thrown when a COPY did not settle in time: the connection must be destroyed, never reused. */
 export class CopyTimeoutError extends WriteTimeoutError {
@@ -25,9 +10,6 @@ export class CopyTimeoutError extends WriteTimeoutError {
     this.name = "CopyTimeoutError";
   }
 }
-
-/** Chunks of COPY data are about this many characters: large enough to keep the socket busy. */
-export const CHUNK_CHARS = 128 * 1024;
 
 /** Yields the next chunk of COPY data (text, or its UTF-8 bytes), or undefined once everything is written. */
 export type ChunkSource = () => string | Uint8Array | undefined;

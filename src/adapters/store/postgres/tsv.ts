@@ -228,7 +228,7 @@ const fill = (builder: TsvBuilder, message: string): boolean => {
   return false;
 };
 
-/** The tsvector text of a message: each token with its 1-based word positions. */
+/** The tsvector text of a message, each token with its 1-based word positions: the form psql \copy reads. */
 export const tsvectorText = (message: string): string => {
   const direct = directAscii(message);
   if (direct !== undefined) return direct;
