@@ -13,7 +13,8 @@ const storable = (value: string): boolean => !value.includes("\u0000") && value.
 /** An event ready for the COPY: its claim key and time, and its row's fields after seq and created_at. */
 export interface Encoded {
   id: string;
-  ts: string;
+  /** Epoch milliseconds. */
+  ts: number;
   /** COPY binary fields ts … kafka_offset, each with its length (a view into a shared slab). */
   tail: Uint8Array;
 }
@@ -127,7 +128,7 @@ export const encode = ({ event: e, partition, offset }: SourcedEvent): Encoded =
   else out.writeBigInt64BE(BigInt(offset), at + 12);
   at += 20;
   slabAt = at;
-  return { id: e.id, ts: new Date(e.timestamp).toISOString(), tail: out.subarray(start, at) };
+  return { id: e.id, ts: e.timestamp, tail: out.subarray(start, at) };
 };
 
 /** The fixed bytes of a tail: nine lengths, the jsonb version, ts, kafka_partition and kafka_offset. */

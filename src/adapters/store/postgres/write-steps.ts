@@ -32,8 +32,8 @@ export interface Claimed {
 /**
  * Step one of the transaction: leave out what the offsets say is stored, then claim the ids, in one order for
  * every writer (sorted here, where it costs the server nothing) so concurrent writers never deadlock; an id
- * claimed before is a duplicate. A timestamp PostgreSQL refuses fails here, before any COPY. The claimed ids
- * come back only when some were not (a redelivery): the usual answer is one row, not one per event.
+ * claimed before is a duplicate. The claimed ids come back only when some were not (a redelivery): the usual
+ * answer is one row, not one per event.
  */
 export const claimIds = async (tx: Reserved, batch: WriteBatch, encoded: Encoded[]): Promise<Claimed> => {
   const offsets = batch.transient
@@ -48,8 +48,8 @@ export const claimIds = async (tx: Reserved, batch: WriteBatch, encoded: Encoded
   const [claim] = await tx<{ n: number; ids: string[] | null }[]>`
     with c as (
       insert into log_event_ids (id, ts)
-      select id, ts from unnest(${claims.map((c) => c.id)}::text[], ${claims.map((c) => c.ts)}::timestamptz[])
-        as c (id, ts)
+      select id, timestamptz 'epoch' + ms * interval '1 millisecond'
+      from unnest(${claims.map((c) => c.id)}::text[], ${claims.map((c) => c.ts)}::int8[]) as c (id, ms)
       on conflict (id) do nothing returning id
     )
     select count(*)::int as n,
