@@ -1,14 +1,16 @@
-// The write path's COPY binary rows, read back by PostgreSQL: every field as its text form would store it.
+// The write path's COPY binary rows, read back by PostgreSQL: every field as its text form would store it; and
+// times at the ends of the range found by id, through the id claim and the COPY alike.
 
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
 import postgres from "postgres";
 import { copyChunks } from "../../src/adapters/store/postgres/copy.ts";
+import { createPostgresStore } from "../../src/adapters/store/postgres/store.ts";
 import { tsvectorText } from "../../src/adapters/store/postgres/tsv.ts";
 import { encode, encoder } from "../../src/adapters/store/postgres/write-rows.ts";
 import { LEVELS, type Level } from "../../src/domain/level.ts";
 import type { LogEvent } from "../../src/domain/log-event.ts";
 import { MAX_TIME_MS, MIN_TIME_MS } from "../../src/domain/time.ts";
-import { TEST_POSTGRES_URL, uniqueName } from "../helpers/services.ts";
+import { TEST_POSTGRES_URL, testPostgresConfig, uniqueName } from "../helpers/services.ts";
 
 const schema = uniqueName("copybin");
 const sql = postgres(TEST_POSTGRES_URL, {
@@ -122,5 +124,29 @@ describe("COPY binary rows", () => {
       found: times.length,
       astral: times.length,
     });
+  });
+});
+
+describe("times at the ends of the range", () => {
+  const storeSchema = uniqueName("t");
+  const store = createPostgresStore(testPostgresConfig(), { schema: storeSchema });
+  afterAll(async () => {
+    await store.sql.unsafe(`drop schema if exists "${storeSchema}" cascade`);
+    await store.writer.stop();
+    await store.reader.stop();
+  });
+
+  it("are found by id exactly as written, through the id claim and the COPY alike", async () => {
+    await store.writer.start();
+    await store.reader.start();
+    const times = [MIN_TIME_MS, 946_684_800_001, 72_057_594_037_928, 134_617_828_638_133, MAX_TIME_MS];
+    const events = times.map((t, i) => event(900 + i, `at ${t}`, t));
+    await store.writer.write({
+      group: "g",
+      topic: "logs",
+      events: events.map((e, i) => ({ event: e, partition: 0, offset: String(i) })),
+      nextOffsets: new Map(),
+    });
+    for (const e of events) expect((await store.reader.findById(e.id))?.timestamp).toBe(e.timestamp);
   });
 });

@@ -33,7 +33,9 @@ export interface Claimed {
  * Step one of the transaction: leave out what the offsets say is stored, then claim the ids, in one order for
  * every writer (sorted here, where it costs the server nothing) so concurrent writers never deadlock; an id
  * claimed before is a duplicate. The claimed ids come back only when some were not (a redelivery): the usual
- * answer is one row, not one per event.
+ * answer is one row, not one per event. Times go as epoch milliseconds: whole seconds through to_timestamp,
+ * exact up to year 9999 (their microseconds fit a double), and the rest as an interval. Multiplying an
+ * interval by all the milliseconds would pass through a double inexactly past the year 4250.
  */
 export const claimIds = async (tx: Reserved, batch: WriteBatch, encoded: Encoded[]): Promise<Claimed> => {
   const offsets = batch.transient
@@ -48,7 +50,7 @@ export const claimIds = async (tx: Reserved, batch: WriteBatch, encoded: Encoded
   const [claim] = await tx<{ n: number; ids: string[] | null }[]>`
     with c as (
       insert into log_event_ids (id, ts)
-      select id, timestamptz 'epoch' + ms * interval '1 millisecond'
+      select id, to_timestamp(ms / 1000) + ms % 1000 * interval '1 millisecond'
       from unnest(${claims.map((c) => c.id)}::text[], ${claims.map((c) => c.ts)}::int8[]) as c (id, ms)
       on conflict (id) do nothing returning id
     )
