@@ -11,6 +11,7 @@ import { LEVELS, type Level } from "../../src/domain/level.ts";
 import type { LogEvent } from "../../src/domain/log-event.ts";
 import { MAX_TIME_MS, MIN_TIME_MS } from "../../src/domain/time.ts";
 import { TEST_POSTGRES_URL, testPostgresConfig, uniqueName } from "../helpers/services.ts";
+import { batchOf } from "../helpers/write-batch.ts";
 
 const schema = uniqueName("copybin");
 const sql = postgres(TEST_POSTGRES_URL, {
@@ -141,12 +142,7 @@ describe("times at the ends of the range", () => {
     await store.reader.start();
     const times = [MIN_TIME_MS, 946_684_800_001, 72_057_594_037_928, 134_617_828_638_133, MAX_TIME_MS];
     const events = times.map((t, i) => event(900 + i, `at ${t}`, t));
-    await store.writer.write({
-      group: "g",
-      topic: "logs",
-      events: events.map((e, i) => ({ event: e, partition: 0, offset: String(i) })),
-      nextOffsets: new Map(),
-    });
+    await store.writer.write(batchOf(events));
     for (const e of events) expect((await store.reader.findById(e.id))?.timestamp).toBe(e.timestamp);
   });
 });

@@ -8,6 +8,7 @@ import { createPostgresStore } from "../../src/adapters/store/postgres/store.ts"
 import type { Level } from "../../src/domain/level.ts";
 import type { LogEvent } from "../../src/domain/log-event.ts";
 import { TEST_POSTGRES_URL, testPostgresConfig, uniqueName } from "../helpers/services.ts";
+import { batchOf } from "../helpers/write-batch.ts";
 
 setDefaultTimeout(120_000);
 
@@ -37,12 +38,7 @@ describe("the level index without INFO", () => {
   beforeAll(async () => {
     await store.writer.start();
     await store.reader.start();
-    await store.writer.write({
-      group: "g",
-      topic: "logs",
-      events: events.map((event, i) => ({ event, partition: 0, offset: String(i) })),
-      nextOffsets: new Map(),
-    });
+    await store.writer.write(batchOf(events));
     await store.sql`analyze log_events`;
     await explained`load 'auto_explain'`;
     await explained`set auto_explain.log_min_duration = 0`;

@@ -7,6 +7,7 @@ import { LEVELS, type Level } from "../../src/domain/level.ts";
 import type { LogEvent } from "../../src/domain/log-event.ts";
 import type { LogQuery } from "../../src/domain/query.ts";
 import { testPostgresConfig, uniqueName } from "../helpers/services.ts";
+import { batchOf } from "../helpers/write-batch.ts";
 
 // bunfig.toml's [test] timeout is not applied by Bun 1.4.5; these suites talk to a real PostgreSQL.
 setDefaultTimeout(120_000);
@@ -35,12 +36,7 @@ describe("postgres pages", () => {
   beforeAll(async () => {
     await store.writer.start();
     await store.reader.start();
-    await store.writer.write({
-      group: "g",
-      topic: "logs",
-      events: events.map((event, i) => ({ event, partition: 0, offset: String(i) })),
-      nextOffsets: new Map(),
-    });
+    await store.writer.write(batchOf(events));
   });
   afterAll(async () => {
     await store.sql.unsafe(`drop schema if exists "${schema}" cascade`);

@@ -6,8 +6,8 @@ import { createPostgresStore } from "../../src/adapters/store/postgres/store.ts"
 import type { LogEvent } from "../../src/domain/log-event.ts";
 import type { LogPage, PageItem, SearchQuery } from "../../src/domain/query.ts";
 import { matchTerms, parseSearch, tokenize } from "../../src/domain/search-syntax.ts";
-import type { WriteBatch } from "../../src/ports/log-store.ts";
 import { testPostgresConfig, uniqueName } from "../helpers/services.ts";
+import { batchOf } from "../helpers/write-batch.ts";
 
 // bunfig.toml's [test] timeout is not applied by Bun 1.4.5; these suites talk to a real PostgreSQL.
 setDefaultTimeout(120_000);
@@ -15,12 +15,6 @@ setDefaultTimeout(120_000);
 const cfg = testPostgresConfig();
 
 const END = Math.floor(Date.now() / 60_000) * 60_000;
-const batchOf = (events: LogEvent[]): WriteBatch => ({
-  group: "g",
-  topic: "logs",
-  events: events.map((event, i) => ({ event, partition: 0, offset: String(i) })),
-  nextOffsets: new Map(),
-});
 const searchQuery = (text: string, over: Partial<SearchQuery> = {}): SearchQuery => ({
   start: END - 86_400_000,
   end: END,

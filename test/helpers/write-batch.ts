@@ -1,0 +1,11 @@
+// A write batch of events as one partition's records 0..n-1, committing no offsets: how store tests fill a store.
+
+import type { LogEvent } from "../../src/domain/log-event.ts";
+import type { WriteBatch } from "../../src/ports/log-store.ts";
+
+export const batchOf = (events: readonly LogEvent[]): WriteBatch => ({
+  group: "g",
+  topic: "logs",
+  events: events.map((event, i) => ({ event, partition: 0, offset: String(i) })),
+  nextOffsets: new Map(),
+});
