@@ -28,7 +28,10 @@ const dir = mkdtempSync(join(tmpdir(), "logproc-profile-"));
 /** Stages, by the file a sample's function is in or, for the engine's own functions, by their name. */
 const STAGES: [string, (fn: string, file: string) => boolean][] = [
   ["Kafka fetch and record decoding (kafkajs)", (_, f) => f.includes("/kafkajs/")],
-  ["tsvector (tokenizing)", (_, f) => f.endsWith("/tsv.ts") || f.endsWith("/search-syntax.ts")],
+  [
+    "tsvector (tokenizing)",
+    (_, f) => f.endsWith("/tsv.ts") || f.endsWith("/tsv-binary.ts") || f.endsWith("/search-syntax.ts"),
+  ],
   [
     "event decoding (JSON.parse of the wire format, checks)",
     (fn, f) => f.endsWith("/wire.ts") || fn === "parse",

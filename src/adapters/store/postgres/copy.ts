@@ -1,7 +1,15 @@
-// COPY FROM STDIN: a streamed write of chunks that a timeout always settles.
+// COPY FROM STDIN: big-endian fields of the binary format, and a streamed write that a timeout always settles.
 
 import type { Writable } from "node:stream";
 import { WriteTimeoutError } from "../../../domain/errors.ts";
+
+/** A big-endian int32 (written byte by byte: cheaper than a Buffer method call per field). */
+export const put32 = (out: Uint8Array, at: number, n: number): void => {
+  out[at] = n >>> 24;
+  out[at + 1] = n >>> 16;
+  out[at + 2] = n >>> 8;
+  out[at + 3] = n;
+};
 
 /** Thrown when a COPY did not settle in time: the connection must be destroyed, never reused. */
 export class CopyTimeoutError extends WriteTimeoutError {

@@ -4,8 +4,8 @@ import { UnstorableError } from "../../../domain/errors.ts";
 import { findUnstorable, unstorableReason } from "../../../domain/text.ts";
 import { MAX_TIME_MS, MIN_TIME_MS } from "../../../domain/time.ts";
 import type { SourcedEvent } from "../../../ports/log-store.ts";
-import type { ChunkSource } from "./copy.ts";
-import { prepareTsvector, writeTsvector } from "./tsv.ts";
+import { type ChunkSource, put32 } from "./copy.ts";
+import { prepareTsvector, writeTsvector } from "./tsv-binary.ts";
 
 // Native checks first: the regexes of unstorableReason run only for a value that fails them.
 const storable = (value: string): boolean => !value.includes("\u0000") && value.isWellFormed();
@@ -22,14 +22,6 @@ export interface Encoded {
 /** PostgreSQL's timestamps count microseconds from 2000-01-01 UTC. */
 const PG_EPOCH_MS = 946_684_800_000;
 const TWO_32 = 4_294_967_296;
-
-/** A big-endian int32 (written byte by byte: cheaper than a Buffer method call per field). */
-const put32 = (out: Uint8Array, at: number, n: number): void => {
-  out[at] = n >>> 24;
-  out[at + 1] = n >>> 16;
-  out[at + 2] = n >>> 8;
-  out[at + 3] = n;
-};
 
 /** A safe integer as a big-endian int64. */
 const putInt64 = (out: Uint8Array, at: number, n: number): void => {
