@@ -1,7 +1,8 @@
 // A self-healing idempotent kafkajs producer: connects in the background with backoff and is replaced after a failure.
 
-import { type Kafka, Partitioners, type Producer, type ProducerRecord, type RecordMetadata } from "kafkajs";
+import type { Kafka, Producer, ProducerRecord, RecordMetadata } from "kafkajs";
 import type { Logger } from "../../../observability/logger.ts";
+import { murmur2Partitioner } from "./partitioner.ts";
 import {
   type BackoffPolicy,
   backoffDelay,
@@ -132,7 +133,7 @@ export class ProducerSlot {
         idempotent: true,
         maxInFlightRequests: 5,
         allowAutoTopicCreation: false,
-        createPartitioner: Partitioners.DefaultPartitioner,
+        createPartitioner: murmur2Partitioner,
         // Few, quick retries: a publish is bounded by its deadline anyway, and a retry that lands after the
         // caller was told "failed" only makes a duplicate the consumer drops.
         retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1000 },
