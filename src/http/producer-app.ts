@@ -1,6 +1,6 @@
 // The producer's HTTP API: the paths and response shapes of the design we replace.
 
-import { Hono, type MiddlewareHandler } from "hono";
+import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { DomainError } from "../domain/errors.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { Metrics } from "../observability/metrics.ts";
@@ -17,6 +17,9 @@ import type { ShipperRouteDeps } from "./ingest/shipper-deps.ts";
 import { mountSplunk } from "./ingest/splunk.ts";
 import { type MetricsExposure, mountMetrics } from "./metrics-route.ts";
 import { apiKeyAuth, countRequests, requestId, statusCounter } from "./middleware.ts";
+import { rawPath } from "./query-string.ts";
+import { type RateLimiter, rateLimitGuard } from "./rate-limit.ts";
+import { createSingleRoute, type SingleRoute } from "./single-route.ts";
 
 export interface ProducerAppDeps {
   ingest: Ingest;
@@ -29,19 +32,61 @@ export interface ProducerAppDeps {
   logger: Logger;
   metrics?: Metrics;
   metricsExposure: Omit<MetricsExposure, "metrics">;
-  /** Extra guards on the ingest routes (rate limiting), after authentication. */
-  guards?: MiddlewareHandler[];
-  remoteAddress?: (c: Parameters<MiddlewareHandler>[0]) => string;
+  /** RATE_LIMIT_* on the ingest routes, after authentication. */
+  rateLimit?: RateLimiter;
+  /** The peer address of a request (what the rate limits count when no API key identifies the client). */
+  remoteAddress?: (request: Request, env: unknown) => string;
   /** The Elasticsearch version the _bulk handshake reports (ELASTICSEARCH_COMPAT_VERSION). */
   elasticsearchVersion?: string;
 }
 
 const BASE = "/producer/api/logs";
 
+const SINGLE = {
+  ingest: { path: `${BASE}/ingest`, status: 200, message: "Log event accepted for processing" },
+  ingest_async: { path: `${BASE}/ingest/async`, status: 202, message: "Log event queued for processing" },
+} as const;
+
 export const createProducerApp = (deps: ProducerAppDeps): Hono => {
   const app = new Hono();
-  const remote = deps.remoteAddress ?? (() => "local");
-  app.use("*", requestId(), countRequests(statusCounter(deps.metrics, "producer")));
+  const address = deps.remoteAddress ?? (() => "local");
+  const remote = (c: Context) => address(c.req.raw, c.env);
+  const countStatus = statusCounter(deps.metrics, "producer");
+  const limiter = deps.rateLimit;
+
+  const readOne = async (req: Request): Promise<unknown> => {
+    if (bodyKind(req.headers.get("content-type") ?? undefined) !== "json")
+      throw new DomainError("unsupported_media_type", "a single event must be sent as application/json");
+    const limit =
+      deps.maxEventBytes < deps.maxBodyBytes
+        ? { bytes: deps.maxEventBytes, setting: "MAX_EVENT_BYTES" }
+        : { bytes: deps.maxBodyBytes, setting: "MAX_BODY_BYTES" };
+    return parseJsonBody(await readBodyText(req, limit, "an event"));
+  };
+
+  // The single-event routes answer with their own headers and counts (single-route.ts), so they come before
+  // the app's middleware; a POST of the exact path is handed to them before routing (the end of this function).
+  const singles = new Map<string, SingleRoute>();
+  for (const [endpoint, { path, status, message }] of Object.entries(SINGLE)) {
+    const route = createSingleRoute({
+      accept:
+        endpoint === "ingest"
+          ? async (request) => deps.ingest.one(await readOne(request))
+          : async (request) => deps.ingest.oneAsync(await readOne(request)),
+      apiKeys: deps.apiKeys,
+      ...(limiter ? { rateLimit: limiter } : {}),
+      address,
+      countStatus,
+      ...(deps.metrics ? { duration: deps.metrics.ingestionDuration.labels({ endpoint }) } : {}),
+      status,
+      message,
+      logger: deps.logger,
+    });
+    singles.set(path, route);
+    app.post(path, route.route);
+  }
+
+  app.use("*", requestId(), countRequests(countStatus));
   app.onError(onError(deps.logger));
   app.notFound(notFound);
 
@@ -70,28 +115,10 @@ export const createProducerApp = (deps: ProducerAppDeps): Hono => {
       end?.();
     };
   // Only the rate limits need the client's address, and looking it up costs every request.
-  const limits = deps.guards ?? [];
-  const guards = [apiKeyAuth(deps.apiKeys, limits.length > 0 ? remote : undefined), ...limits];
-
-  const readOne = async (req: Request): Promise<unknown> => {
-    if (bodyKind(req.headers.get("content-type") ?? undefined) !== "json")
-      throw new DomainError("unsupported_media_type", "a single event must be sent as application/json");
-    const limit =
-      deps.maxEventBytes < deps.maxBodyBytes
-        ? { bytes: deps.maxEventBytes, setting: "MAX_EVENT_BYTES" }
-        : { bytes: deps.maxBodyBytes, setting: "MAX_BODY_BYTES" };
-    return parseJsonBody(await readBodyText(req, limit, "an event"));
-  };
-
-  app.post(`${BASE}/ingest`, timed("ingest"), ...guards, async (c) => {
-    const event = await deps.ingest.one(await readOne(c.req.raw));
-    return c.json({ status: "accepted", logId: event.id, message: "Log event accepted for processing" });
-  });
-
-  app.post(`${BASE}/ingest/async`, timed("ingest_async"), ...guards, async (c) => {
-    const event = deps.ingest.oneAsync(await readOne(c.req.raw));
-    return c.json({ status: "accepted", logId: event.id, message: "Log event queued for processing" }, 202);
-  });
+  const guards = [
+    apiKeyAuth(deps.apiKeys, limiter ? remote : undefined),
+    ...(limiter ? [rateLimitGuard(limiter)] : []),
+  ];
 
   app.post(`${BASE}/batch`, timed("batch"), ...guards, async (c) => {
     const kind = bodyKind(c.req.header("content-type"));
@@ -130,5 +157,12 @@ export const createProducerApp = (deps: ProducerAppDeps): Hono => {
   mountElasticsearch(app, protocols);
   mountSplunk(app, protocols);
 
+  // Before routing: a POST of a single-event route's exact path goes straight to its handler.
+  const routed = app.fetch;
+  app.fetch = (request, env, ...rest) => {
+    if (request.method !== "POST") return routed(request, env, ...rest);
+    const single = singles.get(rawPath(request.url));
+    return single ? single.beforeRouting(request, env) : routed(request, env, ...rest);
+  };
   return app;
 };

@@ -8,13 +8,13 @@ import type { Config } from "../config/load.ts";
 import { DEFAULT_EVENT_LIMITS, type LogEvent } from "../domain/log-event.ts";
 import { apiKeyAuth } from "../http/middleware.ts";
 import { createProducerApp } from "../http/producer-app.ts";
-import { createRateLimitGuards } from "../http/rate-limit.ts";
+import { createRateLimiter } from "../http/rate-limit.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import type { LogPublisher } from "../ports/log-bus.ts";
 import { createIngest } from "../services/ingest.ts";
 import { startSyslog } from "../syslog/server.ts";
-import { remoteAddress } from "./remote.ts";
+import { remoteAddress, requestAddress } from "./remote.ts";
 import { type Served, serve } from "./serve.ts";
 
 export interface ProducerParts {
@@ -106,6 +106,7 @@ const assemble = (config: Config, parts: ProducerParts) => {
       });
     },
   });
+  const rateLimit = createRateLimiter(config.ingest.rateLimit, metrics);
   const app = createProducerApp({
     ingest,
     health: () => publisher.health(),
@@ -119,8 +120,8 @@ const assemble = (config: Config, parts: ProducerParts) => {
       enabled: config.metrics.enabled,
       ...(config.metrics.requireKey ? { guard: apiKeyAuth(config.ingest.apiKeys, remoteAddress) } : {}),
     },
-    guards: createRateLimitGuards(config.ingest.rateLimit, metrics),
-    remoteAddress,
+    ...(rateLimit ? { rateLimit } : {}),
+    remoteAddress: requestAddress,
     elasticsearchVersion: config.protocols.elasticsearchVersion,
   });
   return { app, ingest };

@@ -2,24 +2,14 @@
 
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
-import { loadConfig } from "../../src/config/load.ts";
-import { silentLogger } from "../../src/observability/logger.ts";
-import { buildProducerApp } from "../../src/roles/producer.ts";
-import { ScriptedPublisher, testMetrics } from "../helpers/bus-doubles.ts";
+import type { ScriptedPublisher } from "../helpers/bus-doubles.ts";
+import { scriptedProducer } from "../helpers/scripted-producer.ts";
 
 const KEY = "route-key-1";
 const auth = { authorization: `Bearer ${KEY}` };
 
 const build = (env: Record<string, string> = {}, mode: ScriptedPublisher["mode"] = "ok") => {
-  const publisher = new ScriptedPublisher();
-  publisher.mode = mode;
-  const metrics = testMetrics();
-  const app = buildProducerApp(loadConfig({ INGEST_API_KEYS: KEY, ...env }), {
-    publisher,
-    metrics,
-    logger: silentLogger,
-    guard: { failureThreshold: 1000 },
-  });
+  const { app, publisher, metrics } = scriptedProducer({ INGEST_API_KEYS: KEY, ...env }, mode);
   const bulk = (body: string | Uint8Array, headers: Record<string, string> = {}) =>
     app.request("/logs/_bulk", { method: "POST", headers: { ...auth, ...headers }, body });
   const hec = (body: string) =>
