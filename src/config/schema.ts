@@ -110,7 +110,7 @@ export const EnvSchema = z.object({
   KAFKA_CONSUMER_GROUP: z.string().min(1).default("log-consumer-group"),
   KAFKA_CLIENT_ID: z.string().min(1).default("logproc"),
   KAFKA_SEND_TIMEOUT_MS: count(1500, 100, 60_000),
-  KAFKA_LINGER_MS: count(2, 0, 1000),
+  KAFKA_LINGER_MS: count(0, 0, 1000),
   KAFKA_BATCH_MAX_EVENTS: count(500, 1, 100_000),
   // The broker refuses sessions outside group.min/max.session.timeout.ms (6 s and 30 min by default).
   KAFKA_SESSION_TIMEOUT_MS: count(10_000, 6000, 1_800_000),

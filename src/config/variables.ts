@@ -42,8 +42,8 @@ export const VARIABLES: readonly Variable[] = [
   },
   {
     name: "KAFKA_LINGER_MS",
-    default: "2",
-    help: "how long concurrent publishes wait to share one produce request (Kafka's linger.ms)",
+    default: "0",
+    help: "how long a publish waits for others to share its produce request (Kafka's linger.ms); with 0 the send that is out gathers the next batch",
   },
   {
     name: "KAFKA_BATCH_MAX_EVENTS",
