@@ -13,9 +13,11 @@ export const createSqliteWrite = (db: Database) => {
   const readOffsets = db.query<{ partition: number; next_offset: string }, [string, string]>(
     "SELECT partition, next_offset FROM consumer_offsets WHERE grp = ? AND topic = ?",
   );
+  // Only a repeated id is ignored (a duplicate). INSERT OR IGNORE would skip a row that breaks any other
+  // constraint too (a NOT NULL column): an acknowledged event lost without a trace, instead of dead-lettered.
   const insertEvent = db.query(
-    `INSERT OR IGNORE INTO log_events (id, level, source, message, ts, metadata, created_at, bus_partition, bus_offset)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
+    `INSERT INTO log_events (id, level, source, message, ts, metadata, created_at, bus_partition, bus_offset)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING RETURNING seq`,
   );
   const insertTerms = db.query("INSERT INTO log_terms (rowid, tokens) VALUES (?, ?)");
   const bumpRollup = db.query(
