@@ -1,9 +1,10 @@
 // Pre-filling a topic with generated events (as the producer would encode them) and the matching COPY rows file.
 
 import { createWriteStream } from "node:fs";
+import { packRecords } from "../../src/adapters/bus/kafka/messages.ts";
 import { tsvectorText } from "../../src/adapters/store/postgres/tsv.ts";
 import type { LogEvent } from "../../src/domain/log-event.ts";
-import { encodeEvent } from "../../src/domain/wire.ts";
+import { DEFAULT_RECORD_EVENTS } from "../../src/domain/wire.ts";
 import { type GenOptions, generate } from "./data.ts";
 import { phase } from "./progress.ts";
 import { kafka } from "./services.ts";
@@ -76,8 +77,9 @@ export const fill = async (o: FillOptions): Promise<Filled> => {
     if (!events.length) return;
     o.onChunk?.(events);
     if (producer && o.topic) {
-      const messages = events.map((e) => ({ key: e.source, value: encodeEvent(e) }));
-      for (const m of messages) bytes += m.value.length;
+      // The records the producer role writes: each source's events packed, as many per record as it packs.
+      const messages = packRecords(events, DEFAULT_RECORD_EVENTS);
+      for (const m of messages) bytes += Buffer.byteLength(m.value as string);
       const sent: Promise<unknown> = producer
         .send({ topic: o.topic, acks: -1, messages })
         .then(() => p.tick(events.length))

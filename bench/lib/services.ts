@@ -128,3 +128,59 @@ export const deleteTopics = async (topics: string[]): Promise<void> => {
     await a.disconnect();
   }
 };
+
+/** Counts the events a topic holds as it grows: a packed record counts what its events header says. */
+export interface TopicEventCounter {
+  /** Events read so far. */
+  readonly count: number;
+  /** The events in the topic up to its end as of now (waits until everything up to there was read). */
+  settled(timeoutMs?: number): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/** A reader of the whole topic from its start, under a group of its own; stop() when done. */
+export const topicEventCounter = async (topic: string): Promise<TopicEventCounter> => {
+  const k = kafka();
+  const consumer = k.consumer({ groupId: `bench-count-${runId()}-${topic}`, maxWaitTimeInMs: 50 });
+  const read = new Map<number, bigint>();
+  let count = 0;
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  await consumer.run({
+    eachBatch: async ({ batch }) => {
+      for (const m of batch.messages) {
+        const header = m.headers?.events;
+        const n = header === undefined || Array.isArray(header) ? 1 : Number(header.toString());
+        count += Number.isInteger(n) && n > 0 ? n : 1;
+      }
+      read.set(batch.partition, BigInt(batch.highWatermark) > 0n ? BigInt(batch.lastOffset()) + 1n : 0n);
+    },
+  });
+  return {
+    get count() {
+      return count;
+    },
+    async settled(timeoutMs = 120_000) {
+      const a = k.admin();
+      await a.connect();
+      const ends = await a.fetchTopicOffsets(topic).finally(() => a.disconnect());
+      const until = Date.now() + timeoutMs;
+      while (!ends.every((e) => BigInt(e.high) === 0n || (read.get(e.partition) ?? 0n) >= BigInt(e.high))) {
+        if (Date.now() > until) throw new Error(`${topic}: not read to its end within ${timeoutMs} ms`);
+        await Bun.sleep(20);
+      }
+      return count;
+    },
+    stop: () => consumer.disconnect(),
+  };
+};
+
+/** The events a topic holds now, read once from its start (not while measuring: reading costs CPU). */
+export const topicEvents = async (topic: string): Promise<number> => {
+  const counter = await topicEventCounter(topic);
+  try {
+    return await counter.settled();
+  } finally {
+    await counter.stop();
+  }
+};

@@ -11,7 +11,7 @@ import { timedLoop, type WrkResult, wrk } from "../lib/load.ts";
 import { startRole, waitFor } from "../lib/proc.ts";
 import { note, phase } from "../lib/progress.ts";
 import { compare, figure } from "../lib/results.ts";
-import { createTopic, deleteTopics, KAFKA_BROKERS, kafka, runId } from "../lib/services.ts";
+import { createTopic, deleteTopics, KAFKA_BROKERS, kafka, runId, topicEvents } from "../lib/services.ts";
 import { median, summarize } from "../lib/stats.ts";
 
 const CONNECTIONS = 64;
@@ -34,17 +34,6 @@ const producerMetrics = async (url: string) => {
     overloaded: value('log_ingestion_total{status="overloaded"}'),
     breaker: value('circuit_breaker_state{name="bus"}'),
   };
-};
-
-const topicCount = async (topic: string): Promise<number> => {
-  const a = kafka().admin();
-  await a.connect();
-  try {
-    const offsets = await a.fetchTopicOffsets(topic);
-    return offsets.reduce((n, o) => n + Number(o.high) - Number(o.low), 0);
-  } finally {
-    await a.disconnect();
-  }
 };
 
 export const singleEvents = async (res: ResultBuilder, opts: BenchOptions): Promise<void> => {
@@ -93,7 +82,7 @@ export const singleEvents = async (res: ResultBuilder, opts: BenchOptions): Prom
     await timedLoop(1, CONNECTIONS, send);
     const before = await producerMetrics(`http://127.0.0.1:${producer.ports.producer}/metrics`);
     // The warm-up's events are on the topic too; only what the rounds add is compared with their 2xx answers.
-    const warm = await topicCount(topics.ours);
+    const warm = await topicEvents(topics.ours);
     for (let r = 0; r < rounds; r++) {
       const p = phase(`ingest single ${r + 1}/${rounds}: /ingest, /ingest/async, bare kafkajs`, 3, "runs");
       // The reference goes first in every other round, so drift on the shared machine favours neither side.
@@ -115,10 +104,10 @@ export const singleEvents = async (res: ResultBuilder, opts: BenchOptions): Prom
     const after = await producerMetrics(`http://127.0.0.1:${producer.ports.producer}/metrics`);
     // 202 events are still being sent for a moment after wrk stops.
     const until = Date.now() + 10_000;
-    let stored = (await topicCount(topics.ours)) - warm;
+    let stored = (await topicEvents(topics.ours)) - warm;
     while (stored < accepted && Date.now() < until) {
       await Bun.sleep(200);
-      stored = (await topicCount(topics.ours)) - warm;
+      stored = (await topicEvents(topics.ours)) - warm;
     }
     const sends = after.sends - before.sends;
     Object.assign(res.params, {

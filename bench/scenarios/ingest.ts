@@ -8,22 +8,11 @@ import { closedLoop } from "../lib/load.ts";
 import { KAFKA_LIBS, run, startRole, waitFor } from "../lib/proc.ts";
 import { note, phase } from "../lib/progress.ts";
 import { compare, figure } from "../lib/results.ts";
-import { createTopic, deleteTopics, KAFKA_BROKERS, kafka, runId } from "../lib/services.ts";
+import { createTopic, deleteTopics, KAFKA_BROKERS, kafka, runId, topicEvents } from "../lib/services.ts";
 import { median, summarize } from "../lib/stats.ts";
 import { singleEvents } from "./ingest-single.ts";
 
 const BATCH = 1000;
-
-const topicCount = async (topic: string): Promise<number> => {
-  const a = kafka().admin();
-  await a.connect();
-  try {
-    const offsets = await a.fetchTopicOffsets(topic);
-    return offsets.reduce((n, o) => n + Number(o.high) - Number(o.low), 0);
-  } finally {
-    await a.disconnect();
-  }
-};
 
 /** Kafka's own producer benchmark from the cached jars; returns records/s and its latency percentiles. */
 const producerPerformance = async (topic: string, records: number, size: number) => {
@@ -170,10 +159,10 @@ export const ingest = async (opts: BenchOptions) => {
     }
     res.params.failedBatches = failed;
     if (failed) res.notes.push(`${failed} producer-role batches were refused (503): ${firstError}`);
-    const stored = await topicCount(topics.ours);
+    const stored = await topicEvents(topics.ours);
     res.params.countOursSent = sentOurs;
     res.params.countOursInTopic = stored;
-    if (stored !== sentOurs) res.notes.push(`topic holds ${stored} records, ${sentOurs} were accepted`);
+    if (stored !== sentOurs) res.notes.push(`topic holds ${stored} events, ${sentOurs} were accepted`);
   } finally {
     await bare.disconnect().catch(() => {});
     const stopped = await producer.stop();

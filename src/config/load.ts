@@ -29,6 +29,8 @@ export interface KafkaConfig {
   lingerMs: number;
   /** Most events in one shared produce request. */
   batchMaxEvents: number;
+  /** Most events of one source packed into one Kafka record. */
+  recordMaxEvents: number;
   /** How long the group waits for a silent consumer before its partitions go to another (heartbeat: a third). */
   sessionTimeoutMs: number;
   ssl: boolean;
@@ -165,6 +167,7 @@ export const loadConfig = (env: Record<string, string | undefined>, roleOverride
         sendTimeoutMs: e.KAFKA_SEND_TIMEOUT_MS,
         lingerMs: e.KAFKA_LINGER_MS,
         batchMaxEvents: e.KAFKA_BATCH_MAX_EVENTS,
+        recordMaxEvents: e.KAFKA_RECORD_MAX_EVENTS,
         sessionTimeoutMs: e.KAFKA_SESSION_TIMEOUT_MS,
         ssl: e.KAFKA_SSL,
         sslCa: e.KAFKA_SSL_CA,

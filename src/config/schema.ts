@@ -1,6 +1,7 @@
 // The zod schema of the environment: parsed once at startup into a frozen Config.
 
 import { z } from "zod";
+import { DEFAULT_RECORD_EVENTS } from "../domain/wire.ts";
 
 const ROLES = ["producer", "consumer", "gateway", "all"] as const;
 export type Role = (typeof ROLES)[number];
@@ -112,6 +113,7 @@ export const EnvSchema = z.object({
   KAFKA_SEND_TIMEOUT_MS: count(1500, 100, 60_000),
   KAFKA_LINGER_MS: count(0, 0, 1000),
   KAFKA_BATCH_MAX_EVENTS: count(500, 1, 100_000),
+  KAFKA_RECORD_MAX_EVENTS: count(DEFAULT_RECORD_EVENTS, 1, 10_000),
   // The broker refuses sessions outside group.min/max.session.timeout.ms (6 s and 30 min by default).
   KAFKA_SESSION_TIMEOUT_MS: count(10_000, 6000, 1_800_000),
   KAFKA_SSL: bool(false),

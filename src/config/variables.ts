@@ -51,6 +51,11 @@ export const VARIABLES: readonly Variable[] = [
     help: "most events in one shared produce request; a publish this big is sent alone, at once",
   },
   {
+    name: "KAFKA_RECORD_MAX_EVENTS",
+    default: "100",
+    help: "most events of one source packed into one Kafka record (1 = one event per record, what consumers before record packing read)",
+  },
+  {
     name: "KAFKA_SESSION_TIMEOUT_MS",
     default: "10000",
     help: "a consumer silent this long (killed, hung) loses its partitions to another; heartbeat every third",

@@ -81,17 +81,8 @@ const HUGE_NUMBER = /(?:^|[:,[\s])-?(?:\d+(?:\.\d+)?[eE]\+?\d{3}|\d{309})/;
 const mayHoldUnstorable = (text: string): boolean =>
   text.includes("\\u") || HUGE_NUMBER.test(text) || !text.isWellFormed();
 
-/** Never throws: a bad message is reported so the consumer can dead-letter it and move on. */
-export const decodeEvent = (value: Uint8Array | string | null): DecodeResult => {
-  if (value === null) return { ok: false, reason: "unparseable", error: "empty message" };
-  let raw: unknown;
-  let text: string;
-  try {
-    text = typeof value === "string" ? value : utf8.decode(value);
-    raw = JSON.parse(text);
-  } catch (err) {
-    return { ok: false, reason: "unparseable", error: err instanceof Error ? err.message : String(err) };
-  }
+/** One event object checked against the wire format; `suspicious` when its text may hold an unstorable value. */
+const checkEvent = (raw: unknown, suspicious: boolean): DecodeResult => {
   let w: WireEvent;
   if (plainlyValid(raw)) w = raw;
   else {
@@ -101,7 +92,7 @@ export const decodeEvent = (value: Uint8Array | string | null): DecodeResult => 
     w = parsed.data;
   }
   // Checked on the parsed message itself: zod's copy of metadata has lost any "__proto__" key and its value.
-  const bad = mayHoldUnstorable(text) ? findUnstorable(raw) : undefined;
+  const bad = suspicious ? findUnstorable(raw) : undefined;
   if (bad) return { ok: false, reason: "invalid", error: `${bad.path}: ${bad.reason}` };
   return {
     ok: true,
@@ -117,3 +108,68 @@ export const decodeEvent = (value: Uint8Array | string | null): DecodeResult => 
     },
   };
 };
+
+type Parsed = { ok: true; raw: unknown; text: string } | Extract<DecodeResult, { ok: false }>;
+
+const parse = (value: Uint8Array | string | null): Parsed => {
+  if (value === null) return { ok: false, reason: "unparseable", error: "empty message" };
+  try {
+    const text = typeof value === "string" ? value : utf8.decode(value);
+    return { ok: true, raw: JSON.parse(text), text };
+  } catch (err) {
+    return { ok: false, reason: "unparseable", error: err instanceof Error ? err.message : String(err) };
+  }
+};
+
+/** Never throws: a bad message is reported so the consumer can dead-letter it and move on. */
+export const decodeEvent = (value: Uint8Array | string | null): DecodeResult => {
+  const parsed = parse(value);
+  if (!parsed.ok) return parsed;
+  return checkEvent(parsed.raw, mayHoldUnstorable(parsed.text));
+};
+
+/** One event of a record, decoded, or why it was refused with the event's own JSON text to dead-letter. */
+export type RecordEvent =
+  | { ok: true; event: LogEvent }
+  | { ok: false; reason: "invalid"; error: string; json: string };
+
+export type RecordDecodeResult =
+  | { ok: true; events: RecordEvent[] }
+  | { ok: false; reason: "unparseable" | "invalid"; error: string };
+
+/**
+ * A record's events. A record holds one event object or, from a producer that packs them (see
+ * encodeRecord), a JSON array of event objects of one source. Never throws: a record that is not JSON, or an
+ * array that is empty, is refused whole; an event that does not pass is refused alone, with its own JSON.
+ */
+export const decodeRecord = (value: Uint8Array | string | null): RecordDecodeResult => {
+  const parsed = parse(value);
+  if (!parsed.ok) return parsed;
+  const suspicious = mayHoldUnstorable(parsed.text);
+  if (!Array.isArray(parsed.raw)) {
+    const one = checkEvent(parsed.raw, suspicious);
+    return one.ok ? { ok: true, events: [one] } : one;
+  }
+  if (parsed.raw.length === 0) return { ok: false, reason: "invalid", error: "an empty array of events" };
+  const n = parsed.raw.length;
+  return {
+    ok: true,
+    events: parsed.raw.map((raw: unknown, i): RecordEvent => {
+      const one = checkEvent(raw, suspicious);
+      if (one.ok) return one;
+      return {
+        ok: false,
+        reason: "invalid",
+        error: `event ${i + 1} of ${n}: ${one.error}`,
+        json: JSON.stringify(raw) ?? "null",
+      };
+    }),
+  };
+};
+
+/** How many events of one source a producer packs into one record unless configured (KAFKA_RECORD_MAX_EVENTS). */
+export const DEFAULT_RECORD_EVENTS = 100;
+
+/** A record holding `encoded` events (encodeEvent's texts) of one source: the object alone, or an array. */
+export const encodeRecord = (encoded: readonly string[]): string =>
+  encoded.length === 1 ? (encoded[0] as string) : `[${encoded.join(",")}]`;

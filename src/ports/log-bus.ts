@@ -36,6 +36,8 @@ export interface BusRecord {
   value: Uint8Array | null;
   /** Broker append time, epoch ms. */
   timestamp: number;
+  /** How many events the record says it holds (a packed record); absent: one. Batches are sized by it. */
+  events?: number;
   /**
    * The event itself, when the record never left this process (the in-process bus): the producer validated
    * it and `value` is its encoding, so the consumer takes it as it is instead of decoding `value` again.

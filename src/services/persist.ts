@@ -2,7 +2,7 @@
 
 import { UnstorableError, WriteTimeoutError } from "../domain/errors.ts";
 import { nextOffsets } from "../domain/offsets.ts";
-import { decodeEvent } from "../domain/wire.ts";
+import { decodeRecord, encodeEvent, type RecordDecodeResult } from "../domain/wire.ts";
 import type { BusBatch, BusRecord, DeadLetter, LogSubscriber } from "../ports/log-bus.ts";
 import type { LogWriter, SourcedEvent, WriteResult } from "../ports/log-store.ts";
 import { createTimeSlicer } from "./time-slices.ts";
@@ -30,7 +30,7 @@ const offsetsOf = (batch: BusBatch): Map<number, string> =>
 /** Past this many events per write, the limit set after a timeout is lifted (CONSUMER_BATCH_SIZE's maximum). */
 const MAX_PER_WRITE = 1_000_000;
 
-/** Records decoded per step. */
+/** Events decoded per step (a packed record's events are decoded together). */
 const PREPARE_SLICE = 128;
 /** Ahead of its turn, decoding gives the event loop back once it has held it this long (ms). */
 const AHEAD_SLICE_MS = 1;
@@ -44,6 +44,20 @@ export const createPersister = (deps: PersistDeps) => {
   const { writer, subscriber, group, observer } = deps;
   // The record each decoded event came from: a letter for an event the store refuses carries its original bytes.
   const origin = new WeakMap<SourcedEvent, BusRecord>();
+  // Events that came packed with others in one record: their letter carries the event's own encoding.
+  const packed = new WeakSet<SourcedEvent>();
+  const letterRecord = (event: SourcedEvent): BusRecord => {
+    const record = origin.get(event) ?? {
+      partition: event.partition,
+      offset: event.offset,
+      key: event.event.source,
+      value: null,
+      timestamp: event.event.timestamp,
+    };
+    if (!packed.has(event)) return record;
+    const { events: _, ...alone } = record;
+    return { ...alone, value: Buffer.from(encodeEvent(event.event)) };
+  };
 
   const writeIsolating = async (
     source: Pick<BusBatch, "topic" | "transient">,
@@ -56,14 +70,7 @@ export const createPersister = (deps: PersistDeps) => {
     } catch (error) {
       if (!(error instanceof UnstorableError)) throw error;
       if (events.length === 1) {
-        const only = events[0] as SourcedEvent;
-        const record: BusRecord = origin.get(only) ?? {
-          partition: only.partition,
-          offset: only.offset,
-          key: only.event.source,
-          value: null,
-          timestamp: only.event.timestamp,
-        };
+        const record = letterRecord(events[0] as SourcedEvent);
         await subscriber.deadLetter([{ record, topic, reason: "unstorable", error: error.message }]);
         observer?.deadLettered("unstorable", 1);
         // Still advance the offsets (with no rows) so the partition moves past the poison record.
@@ -83,7 +90,8 @@ export const createPersister = (deps: PersistDeps) => {
     const letters: DeadLetter[] = [];
     const slicer = createTimeSlicer();
     let sliceStart = performance.now();
-    for (let from = 0; from < batch.records.length; from += PREPARE_SLICE) {
+    const records = batch.records;
+    for (let next = 0; next < records.length; ) {
       // Ahead of its turn, the work goes in short slices so the write in flight is never kept waiting for
       // long (records of the in-process bus, which carry their event, take no time at all); in its turn, a
       // big batch still gives the event loop back every few milliseconds.
@@ -94,25 +102,39 @@ export const createPersister = (deps: PersistDeps) => {
         }
       } else if (slicer.due()) await slicer.pause();
       const slice: SourcedEvent[] = [];
-      for (const record of batch.records.slice(from, from + PREPARE_SLICE)) {
-        const decoded = record.event ? { ok: true as const, event: record.event } : decodeEvent(record.value);
-        if (decoded.ok) {
-          const event = { event: decoded.event, partition: record.partition, offset: record.offset };
+      while (next < records.length && slice.length < PREPARE_SLICE) {
+        const record = records[next++] as BusRecord;
+        const decoded: RecordDecodeResult = record.event
+          ? { ok: true, events: [{ ok: true, event: record.event }] }
+          : decodeRecord(record.value);
+        if (!decoded.ok) {
+          letters.push({ record, topic: batch.topic, reason: decoded.reason, error: decoded.error });
+          continue;
+        }
+        const many = decoded.events.length > 1 || record.events !== undefined;
+        for (const one of decoded.events) {
+          if (!one.ok) {
+            const { events: _, ...alone } = record;
+            const value = Buffer.from(one.json);
+            letters.push({
+              record: { ...alone, value },
+              topic: batch.topic,
+              reason: one.reason,
+              error: one.error,
+            });
+            continue;
+          }
+          const event = { event: one.event, partition: record.partition, offset: record.offset };
           origin.set(event, record);
+          if (many) packed.add(event);
           slice.push(event);
-        } else letters.push({ record, topic: batch.topic, reason: decoded.reason, error: decoded.error });
+        }
       }
       const refused = new Map((writer.prepare?.(slice) ?? []).map((r) => [r.index, r.error]));
       slice.forEach((event, i) => {
         const error = refused.get(i);
         if (error === undefined) events.push(event);
-        else
-          letters.push({
-            record: origin.get(event) as BusRecord,
-            topic: batch.topic,
-            reason: "unstorable",
-            error,
-          });
+        else letters.push({ record: letterRecord(event), topic: batch.topic, reason: "unstorable", error });
       });
     }
     return { events, letters };
@@ -166,10 +188,10 @@ export const createPersister = (deps: PersistDeps) => {
   const persist = async (batch: BusBatch): Promise<void> => {
     if (batch.records.length === 0) return;
     const started = performance.now();
-    observer?.consumed(batch.records.length);
     const early = ahead.get(batch);
     ahead.delete(batch);
     const { events, letters } = await (early ?? decode(batch, false));
+    observer?.consumed(events.length + letters.length);
     if (letters.length) {
       await subscriber.deadLetter(letters);
       for (const l of letters) observer?.deadLettered(l.reason, 1);

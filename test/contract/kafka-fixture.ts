@@ -2,6 +2,9 @@
 
 import { Kafka, type KafkaMessage, logLevel } from "kafkajs";
 import type { KafkaConfig } from "../../src/config/load.ts";
+import type { LogEvent } from "../../src/domain/log-event.ts";
+import { compareOffsets } from "../../src/domain/offsets.ts";
+import { eventsOfValue } from "../helpers/bus-events.ts";
 import { TEST_KAFKA_BROKERS, uniqueName } from "../helpers/services.ts";
 
 export const testKafkaConfig = (overrides: Partial<KafkaConfig> = {}): KafkaConfig => ({
@@ -14,6 +17,7 @@ export const testKafkaConfig = (overrides: Partial<KafkaConfig> = {}): KafkaConf
   sendTimeoutMs: 5000,
   lingerMs: 2,
   batchMaxEvents: 500,
+  recordMaxEvents: 100,
   sessionTimeoutMs: 10_000,
   ssl: false,
   sslCa: undefined,
@@ -26,10 +30,19 @@ const testClient = () =>
 
 export type ReadMessage = KafkaMessage & { partition: number; headerText: Record<string, string> };
 
-/** Reads the first `count` messages of a topic (waiting for them), with headers decoded as UTF-8. */
-export const readTopic = async (topic: string, count: number, timeoutMs = 60_000): Promise<ReadMessage[]> => {
+/**
+ * Reads the first messages of a topic until they count `count` (each message counts one, or what `weight`
+ * says), waiting for them, with headers decoded as UTF-8.
+ */
+export const readTopic = async (
+  topic: string,
+  count: number,
+  timeoutMs = 60_000,
+  weight: (m: KafkaMessage) => number = () => 1,
+): Promise<ReadMessage[]> => {
   const consumer = testClient().consumer({ groupId: uniqueName("reader"), maxWaitTimeInMs: 100 });
   const messages: ReadMessage[] = [];
+  let counted = 0;
   try {
     await consumer.connect();
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
@@ -39,17 +52,36 @@ export const readTopic = async (topic: string, count: number, timeoutMs = 60_000
         for (const [k, v] of Object.entries(message.headers ?? {}))
           if (v !== undefined) headerText[k] = Array.isArray(v) ? v.map(String).join(",") : v.toString();
         messages.push({ ...message, partition, headerText });
+        counted += weight(message);
       },
     });
     const until = Date.now() + timeoutMs;
-    while (messages.length < count) {
-      if (Date.now() > until) throw new Error(`read ${messages.length} of ${count} messages from ${topic}`);
+    while (counted < count) {
+      if (Date.now() > until) throw new Error(`read ${counted} of ${count} from ${topic}`);
       await Bun.sleep(20);
     }
     return messages;
   } finally {
     await consumer.disconnect();
   }
+};
+
+/** The first `count` events of a topic, each partition's in offset order (a packed record holds several). */
+export const readTopicEvents = async (
+  topic: string,
+  count: number,
+  timeoutMs = 60_000,
+): Promise<LogEvent[]> => {
+  const messages = await readTopic(topic, count, timeoutMs, (m) => eventsOfValue(m.value).length);
+  messages.sort((a, b) => a.partition - b.partition || compareOffsets(a.offset, b.offset));
+  return messages.flatMap((m) => eventsOfValue(m.value));
+};
+
+/** Every event a topic holds now: all of its records, decoded (a packed record holds several). */
+export const topicEvents = async (topic: string): Promise<LogEvent[]> => {
+  const records = await topicRecordCount(topic);
+  const messages = await readTopic(topic, records);
+  return messages.flatMap((m) => eventsOfValue(m.value));
 };
 
 /** Committed offsets of a group (partitions without a commit left out). */

@@ -61,3 +61,33 @@ test("raw non-JSON bytes and a JSON message off the wire schema are dead-lettere
   expect(Buffer.compare(raw?.value ?? Buffer.alloc(0), notJson)).toBe(0);
   expect(invalid?.value?.toString("utf8")).toBe(offSchema);
 });
+
+test("a packed record with a poison event dead-letters that event alone; its other events and later records are stored", async () => {
+  scenario = await Scenario.create("poison-packed", 1);
+  const s = scenario;
+  const packed = makeEvents(5, "packed");
+  const after = makeEvents(4, "after");
+  const poison = { v: 1, id: "poison-in-pack", level: "LOUD", message: "m", source: "x", ts: 1 };
+  const texts = packed.map((e) => encodeEvent(e));
+  const value = `[${texts[0]},${texts[1]},${JSON.stringify(poison)},${texts[2]},${texts[3]},${texts[4]}]`;
+  const broken = `[${texts[0]},{"v":1`;
+  const [packedOffset, brokenOffset] = await s.produceRaw(0, [
+    value,
+    broken,
+    `[${after.map((e) => encodeEvent(e)).join(",")}]`,
+  ]);
+
+  const consumer = s.start("consumer");
+  const counts = await s.drained(120_000, () => consumer.tail());
+  const letters = await readTopic(dlqTopicOf(s.topic), 2, 60_000);
+  expect(counts).toEqual({ rows: 9, ids: 9 });
+  expect(await s.storedOf([...packed, ...after].map((e) => e.id))).toBe(9);
+  const byOffset = new Map(letters.map((m) => [m.headerText["x-original-offset"], m]));
+  const one = byOffset.get(packedOffset);
+  expect(one?.headerText["x-reason"]).toBe("invalid");
+  expect(one?.headerText["x-error"]).toStartWith("event 3 of 6: ");
+  expect(JSON.parse(one?.value?.toString("utf8") ?? "null")).toEqual(poison);
+  const whole = byOffset.get(brokenOffset);
+  expect(whole?.headerText["x-reason"]).toBe("unparseable");
+  expect(whole?.value?.toString("utf8")).toBe(broken);
+});

@@ -7,10 +7,10 @@ import { createKafkaSubscriber } from "../../src/adapters/bus/kafka/subscriber.t
 import { withDeadline } from "../../src/adapters/bus/kafka/timing.ts";
 import { dlqTopicOf } from "../../src/adapters/bus/kafka/topics.ts";
 import { DomainError } from "../../src/domain/errors.ts";
-import { decodeEvent } from "../../src/domain/wire.ts";
 import { createLogger, silentLogger } from "../../src/observability/logger.ts";
 import { deleteTopics, testKafkaConfig } from "../contract/kafka-fixture.ts";
 import { makeEvents, waitFor } from "../contract/log-bus.contract.ts";
+import { eventsOf } from "../helpers/bus-events.ts";
 
 setDefaultTimeout(300_000);
 
@@ -39,10 +39,7 @@ describe("Kafka outage", () => {
       await publisher.start();
       await subscriber.start();
       await subscriber.run(async (batch) => {
-        for (const r of batch.records) {
-          const d = decodeEvent(r.value);
-          if (d.ok) seen.add(d.event.id);
-        }
+        for (const r of batch.records) for (const e of eventsOf(r)) seen.add(e.id);
       });
       const before = makeEvents(20, ["a", "b"], "before");
       await publisher.publish(before);

@@ -8,18 +8,15 @@ import {
 } from "../../src/adapters/bus/kafka/subscriber.ts";
 import { dlqTopicOf } from "../../src/adapters/bus/kafka/topics.ts";
 import type { KafkaConfig } from "../../src/config/load.ts";
-import { decodeEvent } from "../../src/domain/wire.ts";
 import { silentLogger } from "../../src/observability/logger.ts";
 import type { BusBatch, BusRecord } from "../../src/ports/log-bus.ts";
 import { committedOffsets, deleteTopics, readTopic, testKafkaConfig } from "../contract/kafka-fixture.ts";
 import { makeEvents, waitFor } from "../contract/log-bus.contract.ts";
+import { eventsOf, eventsOfAll } from "../helpers/bus-events.ts";
 
 setDefaultTimeout(120_000);
 
-const idOf = (r: BusRecord): string => {
-  const d = decodeEvent(r.value);
-  return d.ok ? d.event.id : "";
-};
+const idOf = (r: BusRecord): string => eventsOf(r)[0]?.id ?? "";
 const sum = (m: Map<number, number | string>) => [...m.values()].reduce<number>((s, v) => s + Number(v), 0);
 
 describe("Kafka subscriber", () => {
@@ -28,8 +25,9 @@ describe("Kafka subscriber", () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   });
 
+  // One event per record unless a test packs them: these tests count records (offsets, lag, batch sizes).
   const setup = async (overrides: Partial<KafkaConfig> = {}) => {
-    const cfg = testKafkaConfig(overrides);
+    const cfg = testKafkaConfig({ recordMaxEvents: 1, ...overrides });
     const publisher = createKafkaPublisher(cfg, { logger: silentLogger });
     await publisher.start();
     cleanups.push(async () => {
@@ -71,6 +69,37 @@ describe("Kafka subscriber", () => {
     });
     await waitFor("all records", () => sizes.reduce((n, s) => n + s, 0) === 600);
     expect(Math.max(...sizes)).toBeLessThanOrEqual(64);
+  });
+
+  test("packed records: a batch holds at most maxBatch events, a record is never split, one larger goes alone", async () => {
+    const { publisher, subscriber } = await setup({ partitions: 3, recordMaxEvents: 20 });
+    const events = makeEvents(600, ["a", "b", "c", "d", "e", "f"]);
+    await publisher.publish(events);
+    const batches: BusBatch[] = [];
+    const sub = await subscriber({ maxBatch: 64 });
+    await sub.run(async (batch) => {
+      batches.push(batch);
+    });
+    await waitFor("all events", () => eventsOfAll(batches.flatMap((b) => b.records)).length === 600);
+    const records = batches.flatMap((b) => b.records);
+    expect(records.length).toBe(30);
+    expect(records.every((r) => r.events === 20 && eventsOf(r).length === 20)).toBe(true);
+    for (const b of batches) expect(eventsOfAll(b.records).length).toBeLessThanOrEqual(64);
+    expect(
+      eventsOfAll(records)
+        .map((e) => e.id)
+        .sort(),
+    ).toEqual(events.map((e) => e.id).sort());
+
+    const { publisher: second, subscriber: secondSub } = await setup({ partitions: 1, recordMaxEvents: 20 });
+    await second.publish(makeEvents(60, ["one"]));
+    const sizes: number[] = [];
+    const small = await secondSub({ maxBatch: 10 });
+    await small.run(async (batch) => {
+      sizes.push(eventsOfAll(batch.records).length);
+    });
+    await waitFor("all 60", () => sizes.reduce((n, s) => n + s, 0) === 60);
+    expect(sizes).toEqual([20, 20, 20]);
   });
 
   test("a second subscriber of the group continues after what the first one handled and committed", async () => {

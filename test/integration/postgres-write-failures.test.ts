@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, setDefaultTimeout } from "
 import { createPostgresStore, type PostgresStore } from "../../src/adapters/store/postgres/store.ts";
 import { UnstorableError } from "../../src/domain/errors.ts";
 import type { LogEvent } from "../../src/domain/log-event.ts";
-import { encodeEvent } from "../../src/domain/wire.ts";
+import { encodeEvent, encodeRecord } from "../../src/domain/wire.ts";
 import type { BusRecord, DeadLetter } from "../../src/ports/log-bus.ts";
 import type { WriteBatch } from "../../src/ports/log-store.ts";
 import { createPersister } from "../../src/services/persist.ts";
@@ -97,6 +97,37 @@ describe("postgres store write failures", () => {
       expect(await stored()).toBe(6);
       expect(await store.reader.findById((events[4] as LogEvent).id)).toBeUndefined();
       expect(await store.writer.committedOffsets("g", "logs")).toEqual(new Map([[2, "107"]]));
+    } finally {
+      await allowAgain();
+    }
+  });
+
+  it("dead-letters the one event of a packed record the server refuses, as its own encoding, and stores the rest", async () => {
+    await refuseMessage("boom", "22023");
+    try {
+      const events = Array.from({ length: 7 }, (_, i) => event({ message: i === 2 ? "boom" : `fine ${i}` }));
+      const pack = (offset: number, of: LogEvent[]): BusRecord => ({
+        partition: 2,
+        offset: String(offset),
+        key: "api",
+        value: new TextEncoder().encode(encodeRecord(of.map(encodeEvent))),
+        timestamp: now,
+        events: of.length,
+      });
+      const letters: DeadLetter[] = [];
+      const persist = createPersister({
+        writer: store.writer,
+        subscriber: { deadLetter: async (l) => void letters.push(...l) },
+        group: "g",
+      });
+      await persist({ topic: "logs", records: [pack(100, events.slice(0, 4)), pack(101, events.slice(4))] });
+      expect(letters.map((l) => [l.reason, l.record.offset])).toEqual([["unstorable", "100"]]);
+      expect(new TextDecoder().decode(letters[0]?.record.value ?? undefined)).toBe(
+        encodeEvent(events[2] as LogEvent),
+      );
+      expect(await stored()).toBe(6);
+      expect(await store.reader.findById((events[2] as LogEvent).id)).toBeUndefined();
+      expect(await store.writer.committedOffsets("g", "logs")).toEqual(new Map([[2, "102"]]));
     } finally {
       await allowAgain();
     }

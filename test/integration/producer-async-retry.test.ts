@@ -7,7 +7,7 @@ import { Kafka, logLevel } from "kafkajs";
 import { createKafkaPublisher } from "../../src/adapters/bus/kafka/publisher.ts";
 import { dlqTopicOf } from "../../src/adapters/bus/kafka/topics.ts";
 import { loadConfig } from "../../src/config/load.ts";
-import { decodeEvent } from "../../src/domain/wire.ts";
+import { decodeRecord } from "../../src/domain/wire.ts";
 import { createLogger } from "../../src/observability/logger.ts";
 import { createMetrics, type Metrics, Registry } from "../../src/observability/metrics.ts";
 import { buildProducerApp, type ProducerParts } from "../../src/roles/producer.ts";
@@ -110,8 +110,8 @@ const idsOn = async (topic: string, count: number): Promise<string[]> => {
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
     await consumer.run({
       eachMessage: async ({ message }) => {
-        const decoded = decodeEvent(message.value);
-        if (decoded.ok) ids.push(decoded.event.id);
+        const decoded = decodeRecord(message.value);
+        if (decoded.ok) for (const e of decoded.events) if (e.ok) ids.push(e.event.id);
       },
     });
     await until("events on the topic", async () => ids.length >= count, 30_000);

@@ -87,6 +87,7 @@ describe("producer on Kafka", () => {
 
     const [record] = await readTopic(p.topic, 1);
     expect(record?.key?.toString()).toBe("auth");
+    // One event alone is a record of its own object, the form every consumer reads.
     const decoded = decodeEvent(record?.value ?? null);
     expect(decoded).toMatchObject({
       ok: true,

@@ -3,7 +3,7 @@
 
 import { nextOffsets } from "../../../domain/offsets.ts";
 import type { BatchHandler, BusBatch, BusRecord } from "../../../ports/log-bus.ts";
-import { recordBytes } from "../record-bytes.ts";
+import { recordBytes, recordEvents } from "../record-bytes.ts";
 import { sleep } from "./timing.ts";
 
 /** The merger was closed: the slice was not accepted (nothing was done with it). */
@@ -16,10 +16,11 @@ export class MergerClosed extends Error {
 
 export interface BatchMergerOptions {
   topic: string;
+  /** Most events in one batch (a packed record counts as the events it holds). */
   maxBatch: number;
   /** Most record bytes in one batch (recordBytes); a single larger record goes alone. */
   maxBatchBytes?: number;
-  /** Most records accepted but not yet handed over (a larger slice is accepted alone); kafkajs waits meanwhile. */
+  /** Most events accepted but not yet handed over (a larger slice is accepted alone); kafkajs waits meanwhile. */
   capacity: number;
   /** Most record bytes accepted but not yet handed over, as capacity counts records. */
   capacityBytes?: number;
@@ -35,6 +36,8 @@ export interface BatchMergerOptions {
 
 interface Group {
   records: BusRecord[];
+  /** The events its records hold (recordEvents). */
+  events: number;
   bytes: number;
   lingered: boolean;
   timer: ReturnType<typeof setTimeout> | undefined;
@@ -71,7 +74,8 @@ export class BatchMerger {
   /**
    * Accepts a slice; it is handed over after every slice accepted before it. A slice that does not fit in the
    * open batch starts a new one; a slice larger than a batch is spread over several: no batch exceeds
-   * maxBatch records or maxBatchBytes, except a single record larger than that, which goes alone.
+   * maxBatch events or maxBatchBytes, except a single record larger than that, which goes alone. A record is
+   * never split: its offset is stored only with all of its events.
    */
   submit(records: BusRecord[]): void {
     if (this.closed) throw new MergerClosed();
@@ -79,26 +83,33 @@ export class BatchMerger {
     const { maxBatch } = this.opts;
     const sizes = records.map(recordBytes);
     const total = sizes.reduce((a, b) => a + b, 0);
+    let events = 0;
+    for (const r of records) events += recordEvents(r);
     const open = this.open;
-    if (open && (open.records.length + records.length > maxBatch || open.bytes + total > this.maxBatchBytes))
-      this.seal();
+    if (open && (open.events + events > maxBatch || open.bytes + total > this.maxBatchBytes)) this.seal();
     records.forEach((r, i) => {
       const size = sizes[i] ?? 0;
+      const n = recordEvents(r);
       const current = this.open;
-      if (current && (current.records.length >= maxBatch || current.bytes + size > this.maxBatchBytes))
+      if (
+        current &&
+        current.records.length > 0 &&
+        (current.events + n > maxBatch || current.bytes + size > this.maxBatchBytes)
+      )
         this.seal();
       const group = this.open ?? this.openGroup();
       group.records.push(r);
+      group.events += n;
       group.bytes += size;
     });
-    this.queued += records.length;
+    this.queued += events;
     this.queuedBytes += total;
     const last = this.open;
-    if (last && (last.records.length >= maxBatch || last.bytes >= this.maxBatchBytes)) this.seal();
+    if (last && (last.events >= maxBatch || last.bytes >= this.maxBatchBytes)) this.seal();
     this.pump();
   }
 
-  /** Whether a slice may be accepted now: the records waiting stay within the capacity, in count and bytes. */
+  /** Whether a slice may be accepted now: what waits stays within the capacity, in events and bytes. */
   hasRoom(count: number, bytes = 0): boolean {
     return (
       this.queued === 0 ||
@@ -132,7 +143,7 @@ export class BatchMerger {
   }
 
   private openGroup(): Group {
-    const group: Group = { records: [], bytes: 0, lingered: false, timer: undefined };
+    const group: Group = { records: [], events: 0, bytes: 0, lingered: false, timer: undefined };
     group.timer = setTimeout(() => {
       group.lingered = true;
       // The fetch's slices have all arrived: with a batch in flight, seal this one so it can be prepared.
@@ -176,7 +187,7 @@ export class BatchMerger {
       this.open = undefined;
     }
     if (!group) return;
-    this.queued -= group.records.length;
+    this.queued -= group.events;
     this.queuedBytes -= group.bytes;
     this.wakeWaiters();
     const done = () => {

@@ -3,7 +3,8 @@
 import type { EachBatchPayload } from "kafkajs";
 import { offsetAfter } from "../../../domain/offsets.ts";
 import type { Logger } from "../../../observability/logger.ts";
-import { recordsBytes } from "../record-bytes.ts";
+import type { BusRecord } from "../../../ports/log-bus.ts";
+import { recordEvents, recordsBytes } from "../record-bytes.ts";
 import { type BatchMerger, MergerClosed } from "./batch-merger.ts";
 import { toBusRecord } from "./messages.ts";
 import { errorMessage, withDeadline } from "./timing.ts";
@@ -77,13 +78,22 @@ export const consumeBatch = async (payload: EachBatchPayload, src: BatchSource):
     }
   }
 
-  for (let i = 0; i < records.length; i += src.maxBatch) {
-    const slice = records.slice(i, i + src.maxBatch);
+  for (let i = 0; i < records.length; ) {
+    // Whole records of at most maxBatch events (one larger record alone): a packed record counts its events.
+    let end = i;
+    let events = 0;
+    while (
+      end < records.length &&
+      (end === i || events + recordEvents(records[end] as BusRecord) <= src.maxBatch)
+    )
+      events += recordEvents(records[end++] as BusRecord);
+    const slice = records.slice(i, end);
+    i = end;
     const last = slice[slice.length - 1];
     if (!last || !live()) return;
     // Checked again right before submit, with no await between: concurrent calls cannot overfill it.
     const bytes = recordsBytes(slice);
-    while (!src.merger.hasRoom(slice.length, bytes)) if (!(await waitForRoom(payload, src, live))) return;
+    while (!src.merger.hasRoom(events, bytes)) if (!(await waitForRoom(payload, src, live))) return;
     try {
       src.merger.submit(slice);
     } catch (error) {

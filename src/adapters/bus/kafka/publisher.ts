@@ -1,15 +1,14 @@
 // LogPublisher on Kafka: idempotent acks=all producer keyed by source, every publish bounded by sendTimeoutMs.
 
-import { CompressionTypes, type Message } from "kafkajs";
+import { CompressionTypes } from "kafkajs";
 import type { KafkaConfig } from "../../../config/load.ts";
 import { DomainError } from "../../../domain/errors.ts";
 import type { LogEvent } from "../../../domain/log-event.ts";
-import { encodeEvent } from "../../../domain/wire.ts";
 import type { Logger } from "../../../observability/logger.ts";
 import type { Metrics } from "../../../observability/metrics.ts";
 import type { Health, LogPublisher } from "../../../ports/log-bus.ts";
 import { createKafkaClient } from "./client.ts";
-import { chunkBySize, MAX_REQUEST_BYTES } from "./messages.ts";
+import { chunkBySize, MAX_REQUEST_BYTES, packRecords } from "./messages.ts";
 import { createHealthProbe, type HealthProbe } from "./probe.ts";
 import { ProducerSlot } from "./producer-slot.ts";
 import { DeadlineError, errorMessage } from "./timing.ts";
@@ -74,7 +73,7 @@ export class KafkaPublisher implements LogPublisher {
   async publish(events: LogEvent[]): Promise<void> {
     if (events.length === 0) return;
     const started = performance.now();
-    const messages: Message[] = events.map((event) => ({ key: event.source, value: encodeEvent(event) }));
+    const messages = packRecords(events, this.cfg.recordMaxEvents);
     try {
       // Chunks go one after another so that a source's events keep their order across chunks. Each has
       // sendTimeoutMs of its own: a bus that is down fails the first at once, a large publish that makes

@@ -5,6 +5,7 @@ import type { KafkaConfig } from "../../../config/load.ts";
 import type { Logger } from "../../../observability/logger.ts";
 import type { Metrics } from "../../../observability/metrics.ts";
 import type { BatchHandler, DeadLetter, Health, LogSubscriber } from "../../../ports/log-bus.ts";
+import { recordsEvents } from "../record-bytes.ts";
 import { BatchMerger } from "./batch-merger.ts";
 import { createKafkaClient } from "./client.ts";
 import {
@@ -122,7 +123,7 @@ export class KafkaSubscriber implements LogSubscriber {
       handler,
       onStored: async (batch, next) => {
         for (const [partition, offset] of next) this.positions.set(partition, offset);
-        this.consumed += batch.records.length;
+        this.consumed += recordsEvents(batch.records);
         await commit(next);
       },
       retryDelay: (failures) => backoffDelay(failures, retryBackoff),
