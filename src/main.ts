@@ -7,6 +7,7 @@ import { ConfigError, loadConfig } from "./config/load.ts";
 import { VARIABLES } from "./config/variables.ts";
 import { parseTime } from "./domain/time.ts";
 import { createLogger } from "./observability/logger.ts";
+import { logWarnings } from "./observability/warnings.ts";
 import { missingServices, startRoles } from "./roles/compose.ts";
 import { runReplay } from "./roles/replay.ts";
 
@@ -76,6 +77,7 @@ const main = async (): Promise<number> => {
     return 2;
   }
   const logger = createLogger(config.logLevel, { service: "logproc" });
+  logWarnings(logger);
   const replayFrom = flags.values["replay-from"];
   if (replayFrom !== undefined) {
     const from = replayFrom === "earliest" ? "earliest" : parseTime(replayFrom);
