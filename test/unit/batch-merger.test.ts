@@ -192,4 +192,19 @@ describe("BatchMerger", () => {
     await merger.close();
     expect(stored).toHaveLength(0);
   });
+
+  test("packed records count as the events they hold: batches and capacity in events, a record never split", async () => {
+    const { merger, handled, stored } = setup({ capacity: 20 });
+    // maxBatch is 10 events: records of 4 events go two to a batch, one of 12 goes alone.
+    const packed = (from: number, sizes: number[]): BusRecord[] =>
+      sizes.map((events, i) => ({ ...(records(0, from + i, 1)[0] as BusRecord), events }));
+    merger.submit(packed(0, [4, 4, 4, 12, 4]));
+    // What waits is counted in events: 28 of a capacity of 20, so nothing more fits until a batch goes.
+    expect(merger.hasRoom(1)).toBe(false);
+    await settle(() => stored.length === 4);
+    expect(handled.map((b) => b.records.map((r) => r.events))).toEqual([[4, 4], [4], [12], [4]]);
+    expect(stored.map((s) => [...s.next])).toEqual([[[0, "2"]], [[0, "3"]], [[0, "4"]], [[0, "5"]]]);
+    expect(merger.hasRoom(20)).toBe(true);
+    await merger.close();
+  });
 });
