@@ -6,12 +6,13 @@ import type { Metrics } from "../observability/metrics.ts";
 import type { Health } from "../ports/log-bus.ts";
 import type { QueryService } from "../services/query.ts";
 import type { TailHub } from "../services/tail-hub.ts";
+import { answerBeforeRouting, type EarlyHandler } from "./before-routing.ts";
 import { createCors } from "./cors.ts";
 import { notFound, onError } from "./errors.ts";
-import { createListingHandler, type ListingEndpoint, type ListingHandler } from "./listing-route.ts";
+import { createListingHandler, type ListingEndpoint } from "./listing-route.ts";
 import { type MetricsExposure, mountMetrics } from "./metrics-route.ts";
 import { apiKeyAuth, countRequests, requestId, statusCounter } from "./middleware.ts";
-import { paramsOf, rawPath } from "./query-string.ts";
+import { paramsOf } from "./query-string.ts";
 import { type RateLimiter, rateLimitGuard } from "./rate-limit.ts";
 import { tailHandler } from "./tail.ts";
 import type { TailSlots } from "./tail-slots.ts";
@@ -55,7 +56,7 @@ export const createGatewayApp = (deps: GatewayAppDeps): Hono => {
   // The listings answer with their own headers and counts (listing-route.ts), so they come before the
   // app's middleware: a matched handler that answers ends the chain. HEAD and percent-encoded paths reach
   // them here; a GET of the exact path is handed to them before routing (the end of this function).
-  const listings = new Map<string, ListingHandler>();
+  const listings = new Map<string, EarlyHandler>();
   for (const endpoint of LISTINGS) {
     const handler = createListingHandler(
       {
@@ -70,7 +71,7 @@ export const createGatewayApp = (deps: GatewayAppDeps): Hono => {
       },
       endpoint,
     );
-    listings.set(`${BASE}/${endpoint}`, handler);
+    listings.set(`${BASE}/${endpoint}`, handler.beforeRouting);
     app.get(`${BASE}/${endpoint}`, handler.route);
   }
 
@@ -158,12 +159,6 @@ export const createGatewayApp = (deps: GatewayAppDeps): Hono => {
 
   // Before routing: a GET of a listing's exact path goes straight to its handler. Measured in-process, the
   // router and the middleware chain nearly doubled the CPU of a cached answer.
-  const routed = app.fetch;
-  app.fetch = (request, env, ...rest) => {
-    if (request.method !== "GET") return routed(request, env, ...rest);
-    const url = request.url;
-    const listing = listings.get(rawPath(url));
-    return listing ? listing.beforeRouting(request, env, url) : routed(request, env, ...rest);
-  };
+  answerBeforeRouting(app, "GET", listings);
   return app;
 };

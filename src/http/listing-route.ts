@@ -11,9 +11,10 @@ import { getPath } from "hono/utils/url";
 import type { Logger } from "../observability/logger.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import type { QueryService } from "../services/query.ts";
+import { admitOrRefuse } from "./before-routing.ts";
 import type { Cors } from "./cors.ts";
 import { domainErrorOf, errorAnswer } from "./errors.ts";
-import { admit, requestIdOf, unauthorized, WWW_AUTHENTICATE } from "./middleware.ts";
+import { requestIdOf } from "./middleware.ts";
 import { paramsOf, rawQuery } from "./query-string.ts";
 import type { RateLimiter } from "./rate-limit.ts";
 
@@ -101,11 +102,9 @@ export const createListingHandler = (deps: ListingDeps, endpoint: ListingEndpoin
     requestId: string,
     cacheable: boolean,
   ): Response | Promise<Response> => {
-    const client = admit(headers, apiKeys, limiter ? () => deps.address(request, env) : undefined);
-    if (client === undefined)
-      return refuse(request, requestId, unauthorized(), { "WWW-Authenticate": WWW_AUTHENTICATE });
-    const limited = limiter?.take(client);
-    if (limited) return refuse(request, requestId, limited);
+    const admitted = admitOrRefuse(headers, apiKeys, limiter, () => deps.address(request, env));
+    if ("refusal" in admitted)
+      return refuse(request, requestId, admitted.refusal.error, admitted.refusal.headers);
     const started = performance.now();
     const raw = rawQuery(url);
     const held = cacheable ? deps.query.hot(endpoint, raw) : undefined;

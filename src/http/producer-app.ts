@@ -7,6 +7,7 @@ import type { Metrics } from "../observability/metrics.ts";
 import type { Health } from "../ports/log-bus.ts";
 import type { Ingest } from "../services/ingest.ts";
 import { jsonArrayItems, ndjsonItems } from "./batch-items.ts";
+import { answerBeforeRouting, type EarlyHandler } from "./before-routing.ts";
 import { bodyKind, parseJsonBody, readBody, readBodyText } from "./body.ts";
 import { notFound, onError } from "./errors.ts";
 import { mountElasticsearch } from "./ingest/elasticsearch.ts";
@@ -17,9 +18,8 @@ import type { ShipperRouteDeps } from "./ingest/shipper-deps.ts";
 import { mountSplunk } from "./ingest/splunk.ts";
 import { type MetricsExposure, mountMetrics } from "./metrics-route.ts";
 import { apiKeyAuth, countRequests, requestId, statusCounter } from "./middleware.ts";
-import { rawPath } from "./query-string.ts";
 import { type RateLimiter, rateLimitGuard } from "./rate-limit.ts";
-import { createSingleRoute, type SingleRoute } from "./single-route.ts";
+import { createSingleRoute } from "./single-route.ts";
 
 export interface ProducerAppDeps {
   ingest: Ingest;
@@ -66,7 +66,7 @@ export const createProducerApp = (deps: ProducerAppDeps): Hono => {
 
   // The single-event routes answer with their own headers and counts (single-route.ts), so they come before
   // the app's middleware; a POST of the exact path is handed to them before routing (the end of this function).
-  const singles = new Map<string, SingleRoute>();
+  const singles = new Map<string, EarlyHandler>();
   for (const [endpoint, { path, status, message }] of Object.entries(SINGLE)) {
     const route = createSingleRoute({
       accept:
@@ -82,7 +82,7 @@ export const createProducerApp = (deps: ProducerAppDeps): Hono => {
       message,
       logger: deps.logger,
     });
-    singles.set(path, route);
+    singles.set(path, route.beforeRouting);
     app.post(path, route.route);
   }
 
@@ -158,11 +158,6 @@ export const createProducerApp = (deps: ProducerAppDeps): Hono => {
   mountSplunk(app, protocols);
 
   // Before routing: a POST of a single-event route's exact path goes straight to its handler.
-  const routed = app.fetch;
-  app.fetch = (request, env, ...rest) => {
-    if (request.method !== "POST") return routed(request, env, ...rest);
-    const single = singles.get(rawPath(request.url));
-    return single ? single.beforeRouting(request, env) : routed(request, env, ...rest);
-  };
+  answerBeforeRouting(app, "POST", singles);
   return app;
 };

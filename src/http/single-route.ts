@@ -10,8 +10,9 @@ import type { Handler } from "hono";
 import { getPath } from "hono/utils/url";
 import type { LogEvent } from "../domain/log-event.ts";
 import type { Logger } from "../observability/logger.ts";
+import { admitOrRefuse } from "./before-routing.ts";
 import { domainErrorOf, errorAnswer } from "./errors.ts";
-import { admit, requestIdOf, unauthorized, WWW_AUTHENTICATE } from "./middleware.ts";
+import { requestIdOf } from "./middleware.ts";
 import type { RateLimiter } from "./rate-limit.ts";
 
 export interface SingleRouteDeps {
@@ -64,14 +65,9 @@ export const createSingleRoute = (deps: SingleRouteDeps): SingleRoute => {
     const headers = request.headers;
     const requestId = requestIdOf(headers.get("x-request-id"));
     try {
-      const client = admit(headers, apiKeys, limiter ? () => deps.address(request, env) : undefined);
-      if (client === undefined)
-        return finish(
-          refuse(request, requestId, unauthorized(), { "WWW-Authenticate": WWW_AUTHENTICATE }),
-          started,
-        );
-      const limited = limiter?.take(client || "unknown");
-      if (limited) return finish(refuse(request, requestId, limited), started);
+      const admitted = admitOrRefuse(headers, apiKeys, limiter, () => deps.address(request, env));
+      if ("refusal" in admitted)
+        return finish(refuse(request, requestId, admitted.refusal.error, admitted.refusal.headers), started);
       return finish(accepted(await deps.accept(request), requestId), started);
     } catch (err) {
       return finish(refuse(request, requestId, err), started);
