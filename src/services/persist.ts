@@ -35,6 +35,12 @@ const PREPARE_SLICE = 128;
 /** Ahead of its turn, decoding gives the event loop back once it has held it this long (ms). */
 const AHEAD_SLICE_MS = 1;
 
+/** A letter's record for one event of a packed record: where the record came from, with the event's own JSON. */
+const oneOf = (record: BusRecord, json: string): BusRecord => {
+  const { events: _, ...alone } = record;
+  return { ...alone, value: Buffer.from(json) };
+};
+
 interface Prepared {
   events: SourcedEvent[];
   letters: DeadLetter[];
@@ -54,9 +60,7 @@ export const createPersister = (deps: PersistDeps) => {
       value: null,
       timestamp: event.event.timestamp,
     };
-    if (!packed.has(event)) return record;
-    const { events: _, ...alone } = record;
-    return { ...alone, value: Buffer.from(encodeEvent(event.event)) };
+    return packed.has(event) ? oneOf(record, encodeEvent(event.event)) : record;
   };
 
   const writeIsolating = async (
@@ -114,10 +118,8 @@ export const createPersister = (deps: PersistDeps) => {
         const many = decoded.events.length > 1 || record.events !== undefined;
         for (const one of decoded.events) {
           if (!one.ok) {
-            const { events: _, ...alone } = record;
-            const value = Buffer.from(one.json);
             letters.push({
-              record: { ...alone, value },
+              record: oneOf(record, one.json),
               topic: batch.topic,
               reason: one.reason,
               error: one.error,
