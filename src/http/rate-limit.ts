@@ -119,13 +119,3 @@ export const rateLimitGuard =
     if (refused) return errorResponse(c, refused);
     await next();
   };
-
-/** One guard for both scopes: a request spends a token only when every scope has one. */
-export const createRateLimitGuards = (
-  s: RateLimitSettings,
-  metrics?: Metrics,
-  now: () => number = Date.now,
-): MiddlewareHandler[] => {
-  const limiter = createRateLimiter(s, metrics, now);
-  return limiter ? [rateLimitGuard(limiter)] : [];
-};

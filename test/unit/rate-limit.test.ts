@@ -3,9 +3,10 @@
 import { describe, expect, test } from "bun:test";
 import { Hono } from "hono";
 import {
-  createRateLimitGuards,
+  createRateLimiter,
   createTokenBucket,
   type RateLimitSettings,
+  rateLimitGuard,
 } from "../../src/http/rate-limit.ts";
 import { createMetrics, Registry } from "../../src/observability/metrics.ts";
 
@@ -101,7 +102,8 @@ describe("rate limit middleware", () => {
       c.set("client", c.req.header("x-client") ?? "anon");
       await next();
     });
-    app.use("*", ...createRateLimitGuards(settings, metrics, () => now));
+    const limiter = createRateLimiter(settings, metrics, () => now);
+    if (limiter) app.use("*", rateLimitGuard(limiter));
     app.get("/", (c) => c.text("ok"));
     return {
       metrics,
@@ -115,7 +117,7 @@ describe("rate limit middleware", () => {
   };
 
   test("with no limits configured no guard is installed", () => {
-    expect(createRateLimitGuards({ rps: 0, burst: 0, globalRps: 0 })).toEqual([]);
+    expect(createRateLimiter({ rps: 0, burst: 0, globalRps: 0 })).toBeUndefined();
   });
 
   test("past its burst a client gets 429 with Retry-After and the refusal is counted", async () => {
