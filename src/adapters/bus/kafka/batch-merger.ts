@@ -91,11 +91,7 @@ export class BatchMerger {
       const size = sizes[i] ?? 0;
       const n = recordEvents(r);
       const current = this.open;
-      if (
-        current &&
-        current.records.length > 0 &&
-        (current.events + n > maxBatch || current.bytes + size > this.maxBatchBytes)
-      )
+      if (current && (current.events + n > maxBatch || current.bytes + size > this.maxBatchBytes))
         this.seal();
       const group = this.open ?? this.openGroup();
       group.records.push(r);

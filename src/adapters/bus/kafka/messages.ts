@@ -1,4 +1,4 @@
-// Kafka message helpers: bus records from kafkajs messages, dead-letter messages, size-bounded chunks.
+// Kafka message helpers: packed records, bus records from kafkajs messages, dead letters, size-bounded chunks.
 
 import type { KafkaMessage, Message } from "kafkajs";
 import type { LogEvent } from "../../../domain/log-event.ts";
@@ -8,6 +8,12 @@ import type { BusRecord, DeadLetter } from "../../../ports/log-bus.ts";
 // Per-message framing in a record batch stays well under this; being generous keeps chunks below the limit.
 const MESSAGE_OVERHEAD_BYTES = 64;
 const MAX_ERROR_HEADER_CHARS = 2000;
+
+/** Most value bytes in one packed record: a quarter of a request, so several sources share one. */
+export const MAX_RECORD_BYTES = 225_000;
+
+/** The header that says how many events a packed record holds (absent: one). */
+export const EVENTS_HEADER = "events";
 
 /** The events header's count when it is a plain count within bounds; anything else counts as one. */
 const eventsOf = (m: KafkaMessage): number | undefined => {
@@ -55,12 +61,6 @@ export const messageSize = (m: Message): number => {
     headers += k.length + (typeof v === "string" || Buffer.isBuffer(v) ? sizeOf(v) : 0);
   return sizeOf(m.key) + sizeOf(m.value) + headers + MESSAGE_OVERHEAD_BYTES;
 };
-
-/** Most value bytes in one packed record: a quarter of a request, so several sources share one. */
-export const MAX_RECORD_BYTES = 225_000;
-
-/** The header that says how many events a packed record holds (absent: one). */
-export const EVENTS_HEADER = "events";
 
 /**
  * Events as Kafka records: each source's events in order, up to maxEvents and MAX_RECORD_BYTES per record,
