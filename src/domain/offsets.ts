@@ -18,3 +18,53 @@ export const nextOffsets = (
   }
   return new Map([...highest].map(([partition, offset]) => [partition, offsetAfter(offset)]));
 };
+
+/** When the record before each partition's next offset was appended: the newest record's time per partition. */
+export const lastAppended = (
+  records: readonly { partition: number; offset: string; timestamp: number }[],
+): Map<number, number> => {
+  const newest = new Map<number, { offset: string; timestamp: number }>();
+  for (const r of records) {
+    const current = newest.get(r.partition);
+    if (current === undefined || compareOffsets(r.offset, current.offset) > 0) newest.set(r.partition, r);
+  }
+  return new Map([...newest].map(([partition, r]) => [partition, r.timestamp]));
+};
+
+/**
+ * Where a consumer group left a partition: the next offset to read and, when known, when the record before it
+ * was appended to the bus (epoch ms; positions kept by an earlier version have none).
+ */
+export interface Position {
+  next: string;
+  appendedMs?: number;
+}
+
+/** A position, with its append time when there is one (a column or a map may hold null or nothing). */
+export const positionOf = (next: string, appendedMs: number | null | undefined): Position =>
+  appendedMs === null || appendedMs === undefined ? { next } : { next, appendedMs };
+
+/**
+ * Whether the record at `offset`, appended at `appendedMs`, is one the group handled before reaching
+ * `position`. Offsets alone cannot tell: a topic deleted and created again (or a broker whose data was wiped)
+ * counts from 0 again, and its new records would pass for ones already stored. They were appended after the
+ * position's own record, so a record counts as handled only when it precedes the position in offset and is
+ * not newer than it. A broker clock that steps back can only make a handled record look new: it is then
+ * written again and its id makes it a duplicate, nothing is skipped.
+ */
+export const handledBefore = (position: Position | undefined, offset: string, appendedMs?: number): boolean =>
+  position !== undefined &&
+  compareOffsets(offset, position.next) < 0 &&
+  (position.appendedMs === undefined || appendedMs === undefined || appendedMs <= position.appendedMs);
+
+/**
+ * Whether `next` should replace `current` as the group's position: the later record wins, by append time when
+ * both have one (a topic created again starts from a lower offset with newer records), else by offset.
+ */
+export const advances = (current: Position | undefined, next: Position): boolean => {
+  if (current === undefined) return true;
+  if (current.appendedMs === undefined || next.appendedMs === undefined)
+    return compareOffsets(next.next, current.next) > 0;
+  if (next.appendedMs !== current.appendedMs) return next.appendedMs > current.appendedMs;
+  return compareOffsets(next.next, current.next) > 0;
+};

@@ -1,6 +1,7 @@
 // The log store: the consumer writes batches exactly once in effect; the gateway reads pages, search, stats, tail.
 
 import type { LogEvent, StoredLogEvent } from "../domain/log-event.ts";
+import type { Position } from "../domain/offsets.ts";
 import type { LogPage, LogQuery, SearchQuery, Stats, StatsQuery, TailQuery } from "../domain/query.ts";
 import type { Health, Lifecycle } from "./log-bus.ts";
 
@@ -9,6 +10,8 @@ export interface SourcedEvent {
   event: LogEvent;
   partition: number;
   offset: string;
+  /** When the event's record was appended to the bus (epoch ms), if the bus says. */
+  appendedMs?: number;
 }
 
 export interface WriteBatch {
@@ -18,6 +21,8 @@ export interface WriteBatch {
   events: SourcedEvent[];
   /** Next offset to read for each partition once this batch is stored (covers dead-lettered records too). */
   nextOffsets: Map<number, string>;
+  /** When the record before each of nextOffsets was appended (epoch ms): kept with the offset (see Position). */
+  appendedMs?: ReadonlyMap<number, number>;
   /** From a bus with no log across restarts: offsets are neither checked nor kept, ids alone dedupe. */
   transient?: boolean;
 }
@@ -47,8 +52,8 @@ export interface LogWriter extends Lifecycle {
    * current write is in flight so the writer can start on it early. A write() of anything else undoes it.
    */
   stage?(batch: WriteBatch): void;
-  /** Next offset to read per partition, as last committed by write() for this group and topic. */
-  committedOffsets(group: string, topic: string): Promise<Map<number, string>>;
+  /** Where write() last left each partition for this group and topic. */
+  committedPositions(group: string, topic: string): Promise<Map<number, Position>>;
   /**
    * Retention: removes every event stored for a day before (today - days), UTC, with what indexes and counts
    * it (search, rollups), so reads agree with the rows left. Returns what was removed, for the log.

@@ -75,7 +75,7 @@ export const createStack = (
       ...(opts.replay ? { replayFrom: opts.replay.from } : {}),
       // Offsets kept in the store (same transaction as the rows) are consulted on every group join, so a
       // crash between the store commit and the Kafka commit neither skips nor doubles anything.
-      startOffsets: () => writer.committedOffsets(groupId, kafka.topic),
+      startOffsets: () => writer.committedPositions(groupId, kafka.topic),
     });
     return {
       publisher,

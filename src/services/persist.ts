@@ -1,10 +1,10 @@
 // Persist use-case: one bus batch → decoded events stored exactly once in effect; poison → dead letters.
 
 import { UnstorableError, WriteTimeoutError } from "../domain/errors.ts";
-import { nextOffsets } from "../domain/offsets.ts";
+import { lastAppended, nextOffsets } from "../domain/offsets.ts";
 import { decodeRecord, encodeEvent, type RecordDecodeResult } from "../domain/wire.ts";
 import type { BusBatch, BusRecord, DeadLetter, LogSubscriber } from "../ports/log-bus.ts";
-import type { LogWriter, SourcedEvent, WriteResult } from "../ports/log-store.ts";
+import type { LogWriter, SourcedEvent, WriteBatch, WriteResult } from "../ports/log-store.ts";
 import { createTimeSlicer } from "./time-slices.ts";
 
 export interface PersistObserver {
@@ -23,9 +23,16 @@ export interface PersistDeps {
   observer?: PersistObserver;
 }
 
-/** The offsets a batch moves the store to: none for a bus whose offsets restart with the process. */
-const offsetsOf = (batch: BusBatch): Map<number, string> =>
-  batch.transient ? new Map() : nextOffsets(batch.records);
+/** Where a write moves the group's positions (none: the positions stay). */
+type Offsets = Pick<WriteBatch, "nextOffsets" | "appendedMs">;
+
+const NO_OFFSETS: Offsets = { nextOffsets: new Map() };
+
+/** The positions a batch moves the store to: none for a bus whose offsets restart with the process. */
+const offsetsOf = (batch: BusBatch): Offsets =>
+  batch.transient
+    ? NO_OFFSETS
+    : { nextOffsets: nextOffsets(batch.records), appendedMs: lastAppended(batch.records) };
 
 /** Past this many events per write, the limit set after a timeout is lifted (CONSUMER_BATCH_SIZE's maximum). */
 const MAX_PER_WRITE = 1_000_000;
@@ -66,11 +73,11 @@ export const createPersister = (deps: PersistDeps) => {
   const writeIsolating = async (
     source: Pick<BusBatch, "topic" | "transient">,
     events: SourcedEvent[],
-    nextOffsets: Map<number, string>,
+    offsets: Offsets,
   ): Promise<WriteResult> => {
     const { topic, transient } = source;
     try {
-      return await writer.write({ group, topic, events, nextOffsets, ...(transient ? { transient } : {}) });
+      return await writer.write({ group, topic, events, ...offsets, ...(transient ? { transient } : {}) });
     } catch (error) {
       if (!(error instanceof UnstorableError)) throw error;
       if (events.length === 1) {
@@ -78,12 +85,12 @@ export const createPersister = (deps: PersistDeps) => {
         await subscriber.deadLetter([{ record, topic, reason: "unstorable", error: error.message }]);
         observer?.deadLettered("unstorable", 1);
         // Still advance the offsets (with no rows) so the partition moves past the poison record.
-        return writer.write({ group, topic, events: [], nextOffsets, ...(transient ? { transient } : {}) });
+        return writer.write({ group, topic, events: [], ...offsets, ...(transient ? { transient } : {}) });
       }
       // Halve until the refused event is alone; the rest is stored normally.
       const mid = Math.ceil(events.length / 2);
-      const a = await writeIsolating(source, events.slice(0, mid), new Map());
-      const b = await writeIsolating(source, events.slice(mid), nextOffsets);
+      const a = await writeIsolating(source, events.slice(0, mid), NO_OFFSETS);
+      const b = await writeIsolating(source, events.slice(mid), offsets);
       return { inserted: a.inserted + b.inserted, duplicates: a.duplicates + b.duplicates };
     }
   };
@@ -126,7 +133,12 @@ export const createPersister = (deps: PersistDeps) => {
             });
             continue;
           }
-          const event = { event: one.event, partition: record.partition, offset: record.offset };
+          const event: SourcedEvent = {
+            event: one.event,
+            partition: record.partition,
+            offset: record.offset,
+            appendedMs: record.timestamp,
+          };
           origin.set(event, record);
           if (many) packed.add(event);
           slice.push(event);
@@ -154,16 +166,16 @@ export const createPersister = (deps: PersistDeps) => {
   const writeInParts = async (
     source: Pick<BusBatch, "topic" | "transient">,
     events: SourcedEvent[],
-    nextOffsets: Map<number, string>,
+    offsets: Offsets,
   ): Promise<WriteResult> => {
     const size = perWrite;
-    if (size === undefined || events.length <= size) return writeTimed(source, events, nextOffsets);
+    if (size === undefined || events.length <= size) return writeTimed(source, events, offsets);
     const total: WriteResult = { inserted: 0, duplicates: 0 };
     for (let from = 0; from < events.length; from += size) {
       const last = from + size >= events.length;
       // Only the last part moves the offsets: parts stored before a failure are deduplicated by id when the
       // batch comes again.
-      const r = await writeTimed(source, events.slice(from, from + size), last ? nextOffsets : new Map());
+      const r = await writeTimed(source, events.slice(from, from + size), last ? offsets : NO_OFFSETS);
       total.inserted += r.inserted;
       total.duplicates += r.duplicates;
     }
@@ -174,10 +186,10 @@ export const createPersister = (deps: PersistDeps) => {
   const writeTimed = async (
     source: Pick<BusBatch, "topic" | "transient">,
     events: SourcedEvent[],
-    nextOffsets: Map<number, string>,
+    offsets: Offsets,
   ): Promise<WriteResult> => {
     try {
-      return await writeIsolating(source, events, nextOffsets);
+      return await writeIsolating(source, events, offsets);
     } catch (error) {
       if (error instanceof WriteTimeoutError && events.length > 1) {
         perWrite = Math.ceil(events.length / 2);
@@ -217,7 +229,7 @@ export const createPersister = (deps: PersistDeps) => {
         group,
         topic: batch.topic,
         events: ready.events,
-        nextOffsets: offsetsOf(batch),
+        ...offsetsOf(batch),
         ...(batch.transient ? { transient: true } : {}),
       });
       return ready;

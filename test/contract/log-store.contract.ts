@@ -6,6 +6,7 @@ import type { LogEvent, StoredLogEvent } from "../../src/domain/log-event.ts";
 import { EXACT_TOTAL_BOUND, type LogQuery, type PageItem, type TailQuery } from "../../src/domain/query.ts";
 import { matchTerms, parseSearch } from "../../src/domain/search-syntax.ts";
 import type { LogReader, LogWriter, SourcedEvent, WriteBatch } from "../../src/ports/log-store.ts";
+import { nextOffsetsOf } from "../helpers/write-batch.ts";
 
 // bunfig.toml's [test] timeout is not applied by Bun 1.4.5; these suites talk to a real PostgreSQL.
 setDefaultTimeout(120_000);
@@ -180,7 +181,7 @@ export const logStoreContract = (name: string, make: () => Promise<StoreUnderTes
         expect(await writer.write(batchOf(redelivered, { from: 3 }))).toEqual({ inserted: 3, duplicates: 2 });
         expect(await reader.findById((redelivered[0] as LogEvent).id)).toBeUndefined();
         expect(await reader.findById((redelivered[2] as LogEvent).id)).toBeDefined();
-        expect(await writer.committedOffsets("g", "logs")).toEqual(new Map([[0, "8"]]));
+        expect(nextOffsetsOf(await writer.committedPositions("g", "logs"))).toEqual(new Map([[0, "8"]]));
       });
 
       it("stores a transient batch (in-process bus) below any committed offset, deduplicated by id alone", async () => {
@@ -192,7 +193,7 @@ export const logStoreContract = (name: string, make: () => Promise<StoreUnderTes
         expect(await writer.write(again)).toEqual({ inserted: 0, duplicates: 3 });
         for (const e of fresh) expect(await reader.findById(e.id)).toBeDefined();
         // And it leaves the durable bus's offsets as they were.
-        expect(await writer.committedOffsets("g", "logs")).toEqual(new Map([[0, "5"]]));
+        expect(nextOffsetsOf(await writer.committedPositions("g", "logs"))).toEqual(new Map([[0, "5"]]));
       });
 
       it("adds nothing when the same batch is written twice", async () => {
@@ -208,18 +209,18 @@ export const logStoreContract = (name: string, make: () => Promise<StoreUnderTes
 
     describe("committed offsets", () => {
       it("starts empty and keeps the next offset per partition for each group and topic", async () => {
-        expect(await writer.committedOffsets("g", "logs")).toEqual(new Map());
+        expect(nextOffsetsOf(await writer.committedPositions("g", "logs"))).toEqual(new Map());
         await writer.write(batchOf([event(), event()], { partition: 0, from: 10 }));
         await writer.write(batchOf([event()], { partition: 3, from: 0 }));
         await writer.write(batchOf([event()], { partition: 0, from: 0, group: "other" }));
-        expect(await writer.committedOffsets("g", "logs")).toEqual(
+        expect(nextOffsetsOf(await writer.committedPositions("g", "logs"))).toEqual(
           new Map([
             [0, "12"],
             [3, "1"],
           ]),
         );
-        expect(await writer.committedOffsets("other", "logs")).toEqual(new Map([[0, "1"]]));
-        expect(await writer.committedOffsets("g", "another-topic")).toEqual(new Map());
+        expect(nextOffsetsOf(await writer.committedPositions("other", "logs"))).toEqual(new Map([[0, "1"]]));
+        expect(nextOffsetsOf(await writer.committedPositions("g", "another-topic"))).toEqual(new Map());
       });
 
       it("advances offsets for a batch without events (every record dead-lettered)", async () => {
@@ -230,7 +231,49 @@ export const logStoreContract = (name: string, make: () => Promise<StoreUnderTes
           nextOffsets: new Map([[2, "41"]]),
         });
         expect(result).toEqual({ inserted: 0, duplicates: 0 });
-        expect(await writer.committedOffsets("g", "logs")).toEqual(new Map([[2, "41"]]));
+        expect(nextOffsetsOf(await writer.committedPositions("g", "logs"))).toEqual(new Map([[2, "41"]]));
+      });
+    });
+
+    describe("positions of a topic created again", () => {
+      /** The batch's records as appended at `ms`, and its positions with that time. */
+      const appended = (b: WriteBatch, ms: number): WriteBatch => ({
+        ...b,
+        events: b.events.map((s) => ({ ...s, appendedMs: ms })),
+        appendedMs: new Map([...b.nextOffsets].map(([partition]) => [partition, ms])),
+      });
+
+      it("stores a new log's records below the old position, and moves the position back to them", async () => {
+        await writer.write(appended(batchOf(Array.from({ length: 10 }, () => event())), 1_000));
+        expect(await writer.committedPositions("g", "logs")).toEqual(
+          new Map([[0, { next: "10", appendedMs: 1_000 }]]),
+        );
+        // The topic deleted and created again: offsets from 0 anew, records appended since.
+        const reborn = Array.from({ length: 4 }, () => event());
+        expect(await writer.write(appended(batchOf(reborn), 2_000))).toEqual({ inserted: 4, duplicates: 0 });
+        for (const e of reborn) expect(await reader.findById(e.id)).toBeDefined();
+        expect(await writer.committedPositions("g", "logs")).toEqual(
+          new Map([[0, { next: "4", appendedMs: 2_000 }]]),
+        );
+        // Redelivered from the new log: handled, skipped even under new ids.
+        const redelivered = Array.from({ length: 4 }, () => event());
+        expect(await writer.write(appended(batchOf(redelivered), 2_000))).toEqual({
+          inserted: 0,
+          duplicates: 4,
+        });
+      });
+
+      it("never moves a position back for a late batch of the old log, though it stores its new events", async () => {
+        await writer.write(appended(batchOf(Array.from({ length: 10 }, () => event())), 1_000));
+        await writer.write(appended(batchOf(Array.from({ length: 4 }, () => event())), 2_000));
+        const late = Array.from({ length: 3 }, () => event());
+        expect(await writer.write(appended(batchOf(late, { from: 5 }), 1_500))).toEqual({
+          inserted: 3,
+          duplicates: 0,
+        });
+        expect(await writer.committedPositions("g", "logs")).toEqual(
+          new Map([[0, { next: "4", appendedMs: 2_000 }]]),
+        );
       });
     });
 

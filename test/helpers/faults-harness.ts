@@ -185,6 +185,31 @@ export class Scenario {
   produceRaw(partition: number, values: (string | Buffer)[]): Promise<string[]> {
     return produceRaw(this.kafka, this.topic, partition, values);
   }
+  /**
+   * Deletes the topic and its dead-letter topic and creates them again, empty, as an operator or a wiped
+   * broker would: the new partitions count offsets from 0 again. Kafka deletes a topic in the background, so
+   * creating it is retried until the old one is gone.
+   */
+  async recreateTopic(timeoutMs = 60_000): Promise<void> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      await admin.deleteTopics({ topics: [this.topic, dlqTopicOf(this.topic)], timeout: 10_000 });
+      await waitUntil(
+        `topic ${this.topic} deleted and created again`,
+        async () => {
+          await ensureTopics(admin, { topic: this.topic, partitions: this.partitions, replicationFactor: 1 });
+          const ends = await this.topicEnds();
+          return ends.size === this.partitions && [...ends.values()].every((end) => end === 0n);
+        },
+        timeoutMs,
+        500,
+      );
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
   /** Kills what still runs, drops the database and the topics. */
   async cleanup(): Promise<void> {
     await killAll();

@@ -129,13 +129,29 @@ describe("Kafka subscriber", () => {
     const { cfg, publisher, subscriber } = await setup({ partitions: 1 });
     await publisher.publish(makeEvents(100, ["one"]));
     const offsets: string[] = [];
-    const sub = await subscriber({ startOffsets: async () => new Map([[0, "40"]]) });
+    const sub = await subscriber({ startOffsets: async () => new Map([[0, { next: "40" }]]) });
     await sub.run(async (b) => {
       for (const r of b.records) offsets.push(r.offset);
     });
     await waitFor("60 records", () => offsets.length === 60);
     expect(offsets).toEqual(Array.from({ length: 60 }, (_, i) => String(40 + i)));
     await waitFor("commit", async () => (await committedOffsets(cfg.group, cfg.topic)).get(0) === "100");
+  });
+
+  test("does not skip records appended after the store's position, though their offsets are below it", async () => {
+    // The store's position was taken on a log deleted since: the topic's records are all newer than it.
+    const { publisher, subscriber } = await setup({ partitions: 1 });
+    const before = Date.now() - 1000;
+    await publisher.publish(makeEvents(100, ["one"]));
+    const offsets: string[] = [];
+    const sub = await subscriber({
+      startOffsets: async () => new Map([[0, { next: "40", appendedMs: before }]]),
+    });
+    await sub.run(async (b) => {
+      for (const r of b.records) offsets.push(r.offset);
+    });
+    await waitFor("100 records", () => offsets.length === 100);
+    expect(offsets).toEqual(Array.from({ length: 100 }, (_, i) => String(i)));
   });
 
   test("replays from the beginning under its own group and reports progress until done", async () => {

@@ -9,6 +9,7 @@ import { encodeEvent } from "../../src/domain/wire.ts";
 import type { BusRecord } from "../../src/ports/log-bus.ts";
 import { createPersister } from "../../src/services/persist.ts";
 import { testPostgresConfig, uniqueName } from "../helpers/services.ts";
+import { nextOffsetsOf } from "../helpers/write-batch.ts";
 
 setDefaultTimeout(120_000);
 
@@ -93,7 +94,7 @@ describe("postgres COPY timeout", () => {
       select count(*) as n, count(distinct id) as ids, (select count(*) from log_event_ids) as claims,
         (select sum(count) from log_rollup_minute) as rolled from log_events`;
     expect([row?.n, row?.ids, row?.claims, row?.rolled].map(Number)).toEqual([40, 40, 40, 40]);
-    expect(await store.writer.committedOffsets("g", "logs")).toEqual(new Map([[3, "540"]]));
+    expect(nextOffsetsOf(await store.writer.committedPositions("g", "logs"))).toEqual(new Map([[3, "540"]]));
     // The three timed-out attempts spent 40 + 20 + 10 seqs; the stored rows follow them.
     expect(await store.reader.watermark()).toBe(110);
   });

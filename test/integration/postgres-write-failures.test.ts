@@ -9,6 +9,7 @@ import type { BusRecord, DeadLetter } from "../../src/ports/log-bus.ts";
 import type { WriteBatch } from "../../src/ports/log-store.ts";
 import { createPersister } from "../../src/services/persist.ts";
 import { testPostgresConfig, uniqueName } from "../helpers/services.ts";
+import { nextOffsetsOf } from "../helpers/write-batch.ts";
 
 // bunfig.toml's [test] timeout is not applied by Bun 1.4.5; these suites talk to a real PostgreSQL.
 setDefaultTimeout(120_000);
@@ -63,7 +64,7 @@ describe("postgres store write failures", () => {
       const failure = await store.writer.write(batch).catch((e: unknown) => e);
       expect(failure).toBeInstanceOf(UnstorableError);
       expect(await stored()).toBe(0);
-      expect(await store.writer.committedOffsets("g", "logs")).toEqual(new Map());
+      expect(nextOffsetsOf(await store.writer.committedPositions("g", "logs"))).toEqual(new Map());
       expect(await store.writer.write(batchOf([event()], 3))).toEqual({ inserted: 1, duplicates: 0 });
       expect(await store.reader.watermark()).toBe(1);
     });
@@ -96,7 +97,9 @@ describe("postgres store write failures", () => {
       expect(letters[0]?.record.value).toEqual(records[4]?.value ?? null);
       expect(await stored()).toBe(6);
       expect(await store.reader.findById((events[4] as LogEvent).id)).toBeUndefined();
-      expect(await store.writer.committedOffsets("g", "logs")).toEqual(new Map([[2, "107"]]));
+      expect(nextOffsetsOf(await store.writer.committedPositions("g", "logs"))).toEqual(
+        new Map([[2, "107"]]),
+      );
     } finally {
       await allowAgain();
     }
@@ -127,7 +130,9 @@ describe("postgres store write failures", () => {
       );
       expect(await stored()).toBe(6);
       expect(await store.reader.findById((events[2] as LogEvent).id)).toBeUndefined();
-      expect(await store.writer.committedOffsets("g", "logs")).toEqual(new Map([[2, "102"]]));
+      expect(nextOffsetsOf(await store.writer.committedPositions("g", "logs"))).toEqual(
+        new Map([[2, "102"]]),
+      );
     } finally {
       await allowAgain();
     }
@@ -138,7 +143,7 @@ describe("postgres store write failures", () => {
     const { letters } = await persistRecords(events);
     expect(letters.map((l) => [l.reason, l.record.offset])).toEqual([["invalid", "102"]]);
     expect(await stored()).toBe(4);
-    expect(await store.writer.committedOffsets("g", "logs")).toEqual(new Map([[2, "105"]]));
+    expect(nextOffsetsOf(await store.writer.committedPositions("g", "logs"))).toEqual(new Map([[2, "105"]]));
   });
 
   const count = async (table: string) =>
@@ -177,7 +182,7 @@ describe("postgres store write failures", () => {
       // Its range of seq is spent, not reused: no row holds it, and a tail over it finds nothing.
       expect(await store.reader.watermark()).toBe(8_000);
       expect(await store.reader.tail({ afterSeq: 0, levels: [], sources: [], limit: 10 })).toEqual([]);
-      expect(await store.writer.committedOffsets("g", "logs")).toEqual(new Map());
+      expect(nextOffsetsOf(await store.writer.committedPositions("g", "logs"))).toEqual(new Map());
 
       await allowAgain();
       expect(await store.writer.write(batchOf(events))).toEqual({ inserted: 8_000, duplicates: 0 });
@@ -221,7 +226,7 @@ describe("postgres store write failures", () => {
       expect(failure).not.toBeInstanceOf(UnstorableError);
       expect((failure as Error).name).toBe("CopyTimeoutError");
       expect(await stored()).toBe(0);
-      expect(await store.writer.committedOffsets("g", "logs")).toEqual(new Map());
+      expect(nextOffsetsOf(await store.writer.committedPositions("g", "logs"))).toEqual(new Map());
       // The write connection was destroyed: no session of that writer is left inside a transaction.
       let lingering = 1;
       for (let i = 0; i < 50 && lingering > 0; i++) {
@@ -233,7 +238,7 @@ describe("postgres store write failures", () => {
       expect(lingering).toBe(0);
       // The same writer works again on a fresh connection (a batch without rows needs no COPY).
       await hasty.writer.write({ group: "g", topic: "logs", events: [], nextOffsets: new Map([[0, "5"]]) });
-      expect(await store.writer.committedOffsets("g", "logs")).toEqual(new Map([[0, "5"]]));
+      expect(nextOffsetsOf(await store.writer.committedPositions("g", "logs"))).toEqual(new Map([[0, "5"]]));
       expect(await store.writer.write(batchOf(big.slice(0, 100), 5))).toEqual({
         inserted: 100,
         duplicates: 0,

@@ -10,6 +10,7 @@ import type { BusRecord, DeadLetter } from "../../src/ports/log-bus.ts";
 import type { SourcedEvent, WriteBatch } from "../../src/ports/log-store.ts";
 import { createPersister } from "../../src/services/persist.ts";
 import { testPostgresConfig, uniqueName } from "../helpers/services.ts";
+import { nextOffsetsOf } from "../helpers/write-batch.ts";
 
 // bunfig.toml's [test] timeout is not applied by Bun 1.4.5; these suites talk to a real PostgreSQL.
 setDefaultTimeout(120_000);
@@ -91,7 +92,7 @@ describe("postgres write pipeline", () => {
       { first: "1", last: "3000", prefix: "a" },
       { first: "3001", last: "6000", prefix: "b" },
     ]);
-    expect(await store.writer.committedOffsets("g", "logs")).toEqual(
+    expect(nextOffsetsOf(await store.writer.committedPositions("g", "logs"))).toEqual(
       new Map([
         [0, "3000"],
         [1, "3000"],
@@ -186,7 +187,7 @@ describe("postgres write pipeline", () => {
       ["unparseable", 1, "700"],
     ]);
     expect(await counts()).toEqual({ rows: 1400, ids: 1400, distinct_ids: 1400, seq: "1400" });
-    expect(await store.writer.committedOffsets("g", "logs")).toEqual(
+    expect(nextOffsetsOf(await store.writer.committedPositions("g", "logs"))).toEqual(
       new Map([
         [0, "701"],
         [1, "701"],

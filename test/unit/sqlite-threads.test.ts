@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createSqliteStore, type SqliteStore } from "../../src/adapters/store/sqlite.ts";
 import type { LogEvent } from "../../src/domain/log-event.ts";
+import { nextOffsetsOf } from "../helpers/write-batch.ts";
 
 const dirs: string[] = [];
 const stores: SqliteStore[] = [];
@@ -63,7 +64,7 @@ describe("sqlite write thread", () => {
     } finally {
       other.close();
     }
-    expect(await store.writer.committedOffsets("g", "t")).toEqual(new Map([[0, "2"]]));
+    expect(nextOffsetsOf(await store.writer.committedPositions("g", "t"))).toEqual(new Map([[0, "2"]]));
   });
 
   it("stores a batch written twice once", async () => {

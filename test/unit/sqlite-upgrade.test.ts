@@ -1,4 +1,4 @@
-// Opening an embedded store made by an earlier release upgrades it in place and keeps every count.
+// Opening an embedded store made by an earlier release upgrades it in place and keeps every count and offset.
 
 import { Database } from "bun:sqlite";
 import { describe, expect, it } from "bun:test";
@@ -69,6 +69,41 @@ describe("sqlite upgrade", () => {
         expect(stats.totalLogs).toBe(9);
         expect({ ...stats.sourceCounts }).toEqual({ api: 5, web: 4 });
         expect({ ...stats.levelCounts }).toMatchObject({ INFO: 7, ERROR: 2 });
+      } finally {
+        await store.writer.stop();
+        await store.reader.stop();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("gives the positions of a store made before append times were kept a column for them, keeping the offsets", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "logproc-upgrade-"));
+    try {
+      const path = join(dir, "logproc.sqlite");
+      const old = new Database(path, { create: true });
+      old.exec(`CREATE TABLE consumer_offsets (
+        grp TEXT NOT NULL, topic TEXT NOT NULL, partition INTEGER NOT NULL, next_offset TEXT NOT NULL,
+        PRIMARY KEY (grp, topic, partition)
+      );`);
+      old.exec(SQLITE_SCHEMA);
+      old.run("INSERT INTO consumer_offsets VALUES ('g', 'logs', 0, '120')");
+      old.close();
+
+      const store = createSqliteStore(path);
+      try {
+        expect(await store.writer.committedPositions("g", "logs")).toEqual(new Map([[0, { next: "120" }]]));
+        await store.writer.write({
+          group: "g",
+          topic: "logs",
+          events: [],
+          nextOffsets: new Map([[0, "130"]]),
+          appendedMs: new Map([[0, 5_000]]),
+        });
+        expect(await store.writer.committedPositions("g", "logs")).toEqual(
+          new Map([[0, { next: "130", appendedMs: 5_000 }]]),
+        );
       } finally {
         await store.writer.stop();
         await store.reader.stop();

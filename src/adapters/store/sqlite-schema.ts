@@ -60,6 +60,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS log_terms USING fts5 (
 );
 CREATE TABLE IF NOT EXISTS consumer_offsets (
   grp TEXT NOT NULL, topic TEXT NOT NULL, partition INTEGER NOT NULL, next_offset TEXT NOT NULL,
+  appended_ms INTEGER,
   PRIMARY KEY (grp, topic, partition)
 );
 ${ROLLUPS.map((r) => rollupTable(r)).join("\n")}

@@ -1,5 +1,6 @@
 // Upgrades an embedded store made by an earlier release: its message index (log_fts) becomes the token index,
-// the rollups become WITHOUT ROWID tables, and the hourly rollup is filled from the minute rollup.
+// the rollups become WITHOUT ROWID tables, the hourly rollup is filled from the minute rollup, and the stored
+// positions gain their append time.
 
 import type { Database } from "bun:sqlite";
 import { tokenText } from "../../domain/search-syntax.ts";
@@ -72,4 +73,14 @@ export const upgradeTextIndex = (db: Database): number => {
   }
   db.exec("DROP TABLE log_fts");
   return indexed;
+};
+
+/** Adds consumer_offsets.appended_ms to a store made before positions kept it (offsets.ts, Position). */
+export const upgradeOffsetTimes = (db: Database): boolean => {
+  const columns = db
+    .query<{ name: string }, []>("SELECT name FROM pragma_table_info('consumer_offsets')")
+    .all();
+  if (columns.some((c) => c.name === "appended_ms")) return false;
+  db.exec("ALTER TABLE consumer_offsets ADD COLUMN appended_ms INTEGER");
+  return true;
 };

@@ -2,6 +2,7 @@
 
 import type { Database } from "bun:sqlite";
 import { UnstorableError } from "../../domain/errors.ts";
+import { advances, handledBefore, type Position, positionOf } from "../../domain/offsets.ts";
 import { tokenText } from "../../domain/search-syntax.ts";
 import type { SourcedEvent, WriteBatch, WriteResult } from "../../ports/log-store.ts";
 import { createSqliteRetention, type SqliteRetentionOptions } from "./sqlite-retention.ts";
@@ -10,9 +11,10 @@ const MINUTE = 60_000;
 const HOUR = 3_600_000;
 
 export const createSqliteWrite = (db: Database) => {
-  const readOffsets = db.query<{ partition: number; next_offset: string }, [string, string]>(
-    "SELECT partition, next_offset FROM consumer_offsets WHERE grp = ? AND topic = ?",
-  );
+  const readOffsets = db.query<
+    { partition: number; next_offset: string; appended_ms: number | null },
+    [string, string]
+  >("SELECT partition, next_offset, appended_ms FROM consumer_offsets WHERE grp = ? AND topic = ?");
   // Only a repeated id is ignored (a duplicate). INSERT OR IGNORE would skip a row that breaks any other
   // constraint too (a NOT NULL column): an acknowledged event lost without a trace, instead of dead-lettered.
   const insertEvent = db.query(
@@ -33,22 +35,24 @@ export const createSqliteWrite = (db: Database) => {
      ON CONFLICT (minute, level) DO UPDATE SET count = count + excluded.count`,
   );
   const saveOffset = db.query(
-    `INSERT INTO consumer_offsets (grp, topic, partition, next_offset) VALUES (?, ?, ?, ?)
-     ON CONFLICT (grp, topic, partition) DO UPDATE SET next_offset = excluded.next_offset`,
+    `INSERT INTO consumer_offsets (grp, topic, partition, next_offset, appended_ms) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT (grp, topic, partition) DO UPDATE
+     SET next_offset = excluded.next_offset, appended_ms = excluded.appended_ms`,
   );
 
-  const committed = (group: string, topic: string): Map<number, string> =>
-    new Map(readOffsets.all(group, topic).map((r) => [r.partition, r.next_offset]));
+  const committed = (group: string, topic: string): Map<number, Position> =>
+    new Map(
+      readOffsets.all(group, topic).map((r) => [r.partition, positionOf(r.next_offset, r.appended_ms)]),
+    );
 
   const writeTx = db.transaction((batch: WriteBatch): WriteResult => {
-    const done = batch.transient ? new Map<number, string>() : committed(batch.group, batch.topic);
+    const done = batch.transient ? new Map<number, Position>() : committed(batch.group, batch.topic);
     const now = Date.now();
     const rollup = new Map<string, { minute: number; level: string; source: string; count: number }>();
     let inserted = 0;
     let duplicates = 0;
-    for (const { event, partition, offset } of batch.events) {
-      const next = done.get(partition);
-      if (next !== undefined && BigInt(offset) < BigInt(next)) {
+    for (const { event, partition, offset, appendedMs } of batch.events) {
+      if (handledBefore(done.get(partition), offset, appendedMs)) {
         duplicates++;
         continue;
       }
@@ -93,9 +97,9 @@ export const createSqliteWrite = (db: Database) => {
     for (const l of levels.values()) bumpMinuteLevel.run(l.minute, l.level, l.count);
     if (!batch.transient)
       for (const [partition, next] of batch.nextOffsets) {
-        const current = done.get(partition);
-        if (current === undefined || BigInt(next) > BigInt(current))
-          saveOffset.run(batch.group, batch.topic, partition, next);
+        const appendedMs = batch.appendedMs?.get(partition);
+        if (advances(done.get(partition), positionOf(next, appendedMs)))
+          saveOffset.run(batch.group, batch.topic, partition, next, appendedMs ?? null);
       }
     return { inserted, duplicates };
   });
@@ -121,6 +125,7 @@ interface BatchWire {
   topic: string;
   events: SourcedEvent[];
   nextOffsets: [number, string][];
+  appendedMs?: [number, number][];
   transient?: true;
 }
 
@@ -130,12 +135,18 @@ export const batchText = (batch: WriteBatch): string =>
     topic: batch.topic,
     events: batch.events,
     nextOffsets: [...batch.nextOffsets],
+    ...(batch.appendedMs ? { appendedMs: [...batch.appendedMs] } : {}),
     ...(batch.transient ? { transient: true } : {}),
   } satisfies BatchWire);
 
 const batchOf = (text: string): WriteBatch => {
   const wire = JSON.parse(text) as BatchWire;
-  return { ...wire, nextOffsets: new Map(wire.nextOffsets) };
+  const { appendedMs, ...rest } = wire;
+  return {
+    ...rest,
+    nextOffsets: new Map(wire.nextOffsets),
+    ...(appendedMs ? { appendedMs: new Map(appendedMs) } : {}),
+  };
 };
 
 /** What the write thread answers (sqlite-worker.ts): batches as batchText, offsets, retention. */
@@ -143,7 +154,7 @@ export const createSqliteWriteThread = (db: Database, retention: SqliteRetention
   const w = createSqliteWrite(db);
   return {
     write: (text: string): WriteResult => w.write(batchOf(text)),
-    committed: (group: string, topic: string): Map<number, string> => w.committed(group, topic),
+    committed: (group: string, topic: string): Map<number, Position> => w.committed(group, topic),
     retain: createSqliteRetention(db, retention),
   };
 };

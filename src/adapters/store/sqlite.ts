@@ -9,13 +9,19 @@ import { Database } from "bun:sqlite";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { UnstorableError } from "../../domain/errors.ts";
+import type { Position } from "../../domain/offsets.ts";
 import type { Health } from "../../ports/log-bus.ts";
 import type { LogReader, LogWriter, WriteBatch, WriteResult } from "../../ports/log-store.ts";
 import { createSqliteRead } from "./sqlite-reader.ts";
 import { createSqliteRetention, type SqliteRetentionOptions } from "./sqlite-retention.ts";
 import { SQLITE_SCHEMA } from "./sqlite-schema.ts";
 import { startSqliteThread } from "./sqlite-thread.ts";
-import { upgradeRollups, upgradeRollupTables, upgradeTextIndex } from "./sqlite-upgrade.ts";
+import {
+  upgradeOffsetTimes,
+  upgradeRollups,
+  upgradeRollupTables,
+  upgradeTextIndex,
+} from "./sqlite-upgrade.ts";
 import { batchText, createSqliteWrite, type createSqliteWriteThread } from "./sqlite-writer.ts";
 
 export interface SqliteStore {
@@ -29,7 +35,7 @@ type Reads = ReturnType<typeof createSqliteRead>;
 interface Writes {
   write(batch: WriteBatch): Promise<WriteResult>;
   stage?(batch: WriteBatch): void;
-  committed(group: string, topic: string): Promise<Map<number, string>>;
+  committed(group: string, topic: string): Promise<Map<number, Position>>;
   retain(days: number): Promise<string[]>;
   /** Why writes cannot go on, if they cannot. */
   failure(): Error | undefined;
@@ -122,6 +128,7 @@ export const createSqliteStore = (
   upgradeTextIndex(db);
   upgradeRollupTables(db);
   upgradeRollups(db);
+  upgradeOffsetTimes(db);
   const threaded = path !== ":memory:";
   const writes = threaded ? threadWrites(path, opts.retention ?? {}) : localWrites(db, opts.retention ?? {});
   const readThread = threaded ? startSqliteThread<Reads>("read", path) : undefined;
@@ -161,7 +168,7 @@ export const createSqliteStore = (
     stop: release,
     write: (batch) => writes.write(batch),
     ...(writes.stage ? { stage: writes.stage } : {}),
-    committedOffsets: (group, topic) => writes.committed(group, topic),
+    committedPositions: (group, topic) => writes.committed(group, topic),
     retain: (days) => writes.retain(days),
     health,
   };

@@ -11,6 +11,8 @@ export interface ClientTuning {
   connectionTimeout?: number;
   /** kafkajs' own retries per operation; our loops retry beyond them with backoff. */
   retry?: RetryOptions;
+  /** A broker answered that it does not host a topic-partition (deleted, or not yet known to it). */
+  onTopicMissing?: () => void;
 }
 
 const saslOf = (cfg: KafkaConfig): SASLOptions | undefined => {
@@ -44,8 +46,13 @@ const EXPECTED = [
 const isExpected = (entry: LogEntry): boolean =>
   EXPECTED.some((re) => re.test(entry.log.message)) || entry.log.error === "Topic creation errors";
 
-const logCreator = (logger: Logger) => () => (entry: LogEntry) => {
+// kafkajs reports a fetch of a partition the broker does not host only in its log (UNKNOWN_TOPIC_OR_PARTITION,
+// kafkajs/src/protocol/error.js): a consumer keeps its positions and fetches on when the topic comes back.
+const TOPIC_MISSING = "This server does not host this topic-partition";
+
+const logCreator = (logger: Logger, onTopicMissing?: () => void) => () => (entry: LogEntry) => {
   const { message, timestamp: _t, stack: _s, logger: _l, ...rest } = entry.log;
+  if (entry.log.error === TOPIC_MISSING) onTopicMissing?.();
   const fields = { kafka: entry.namespace, ...rest };
   switch (isExpected(entry) ? logLevel.DEBUG : entry.level) {
     case logLevel.ERROR:
@@ -68,5 +75,5 @@ export const createKafkaClient = (cfg: KafkaConfig, logger: Logger, tuning: Clie
     enforceRequestTimeout: true,
     retry: tuning.retry ?? { initialRetryTime: 100, retries: 2, maxRetryTime: 2000 },
     logLevel: logLevel.WARN,
-    logCreator: logCreator(logger.child({ component: "kafkajs" })),
+    logCreator: logCreator(logger.child({ component: "kafkajs" }), tuning.onTopicMissing),
   });

@@ -1,7 +1,7 @@
 // One kafkajs eachBatch call: skip what the store already holds, hand slices to the merger while it has room.
 
 import type { EachBatchPayload } from "kafkajs";
-import { offsetAfter } from "../../../domain/offsets.ts";
+import { compareOffsets, handledBefore, offsetAfter, type Position } from "../../../domain/offsets.ts";
 import type { Logger } from "../../../observability/logger.ts";
 import type { BusRecord } from "../../../ports/log-bus.ts";
 import { recordEvents, recordsBytes } from "../record-bytes.ts";
@@ -12,6 +12,17 @@ import { errorMessage, withDeadline } from "./timing.ts";
 /** Next offset to handle per partition, as this subscriber has handled them. */
 export type PartitionPositions = Map<number, string>;
 
+/** A record taken from a partition: its offset and when it was appended. */
+export interface Taken {
+  offset: string;
+  timestamp: number;
+}
+
+export interface PartitionLog {
+  high: string;
+  last?: Taken;
+}
+
 /** Commits "next offset to read" per partition on the bus; must not throw. */
 export type CommitNext = (next: Map<number, string>) => Promise<void>;
 
@@ -21,8 +32,19 @@ export interface BatchSource {
   /** Aborted when the subscriber stops. */
   signal: AbortSignal;
   positions: PartitionPositions;
-  /** Next offsets the store committed (loaded on each group join), if the role provided them. */
-  startOffsets: () => Promise<Map<number, bigint>> | undefined;
+  /** Where the store left each partition (loaded on each group join), if the role provided them. */
+  startOffsets: () => Promise<Map<number, Position>> | undefined;
+  /** The log read so far, per partition: its highest high watermark and the last record taken from it. */
+  logs: Map<number, PartitionLog>;
+  /** Partitions whose log may have been replaced (the topic went missing): checked before their next batch. */
+  doubted: Set<number>;
+  /** Whether the partition still holds the record `last` was taken from (undefined: the broker cannot say now). */
+  verify: (partition: number, last: Taken) => Promise<boolean | undefined>;
+  /**
+   * Fetches the partition again from its first record (its log is not the one read so far). Resolves once the
+   * consumer has the new position: a batch kafkajs fetched before is then stale.
+   */
+  rewind: (partition: number) => Promise<void>;
   commit: CommitNext;
   logger: Logger;
 }
@@ -60,17 +82,27 @@ export const consumeBatch = async (payload: EachBatchPayload, src: BatchSource):
   const live = () => !src.signal.aborted && isRunning() && !isStale();
   if (!live() || batch.messages.length === 0) return;
   const partition = batch.partition;
+  const log = await logOf(src, partition, batch.highWatermark);
+  // Nothing of this batch is resolved: kafkajs fetches it again, from where rewind() puts the partition.
+  if (log === "unknown") return;
+  if (log === "another") {
+    await src.rewind(partition);
+    return;
+  }
   let records = batch.messages.map((m) => toBusRecord(partition, m));
 
   const start = (await src.startOffsets())?.get(partition);
   const first = records[0];
-  if (start !== undefined && first !== undefined && BigInt(first.offset) < start) {
-    const keep = records.findIndex((r) => BigInt(r.offset) >= start);
+  if (first !== undefined && handledBefore(start, first.offset, first.timestamp)) {
+    // The records the store already has come first; one it has not (a later offset, or a record appended
+    // after the store's position: the topic was created again) ends them.
+    const keep = records.findIndex((r) => !handledBefore(start, r.offset, r.timestamp));
     const skipped = records.slice(0, keep === -1 ? records.length : keep);
     records = keep === -1 ? [] : records.slice(keep);
     const lastSkipped = skipped[skipped.length - 1];
     if (records.length === 0 && lastSkipped) {
       // The store already has all of them: move on and let Kafka's committed offset catch up.
+      took(src, partition, lastSkipped);
       resolveOffset(lastSkipped.offset);
       src.positions.set(partition, offsetAfter(lastSkipped.offset));
       await src.commit(new Map([[partition, offsetAfter(lastSkipped.offset)]]));
@@ -100,20 +132,66 @@ export const consumeBatch = async (payload: EachBatchPayload, src: BatchSource):
       if (error instanceof MergerClosed) return;
       throw error;
     }
+    took(src, partition, last);
     resolveOffset(last.offset);
   }
 };
 
-/** The store's offsets, loaded on each group join; unavailable means "rely on Kafka's" (the store dedupes). */
-export const loadStartOffsets = (
-  load: () => Promise<Map<number, string>>,
-  logger: Logger,
-  timeoutMs: number,
-): Promise<Map<number, bigint>> =>
-  withDeadline(Promise.resolve().then(load), timeoutMs, "startOffsets timed out").then(
-    (offsets) => new Map([...offsets].map(([p, o]) => [p, BigInt(o)])),
-    (error: unknown) => {
-      logger.warn("stored offsets unavailable; relying on Kafka's", { error: errorMessage(error) });
-      return new Map<number, bigint>();
+const took = (src: BatchSource, partition: number, r: BusRecord): void => {
+  const log = src.logs.get(partition);
+  if (log) log.last = { offset: r.offset, timestamp: r.timestamp };
+};
+
+/**
+ * Whether the partition's records still come from the log read so far. A topic deleted and created again (or a
+ * broker that lost its data) gives the partition a new log from offset 0, and kafkajs keeps fetching from the
+ * old position: past records nobody has read. It shows as a high watermark that went back, or as the topic gone
+ * missing for a while (doubted); the broker then says whether it still holds the last record taken. (The
+ * store's positions carry append times, so the new log's records are not mistaken for stored ones either.)
+ */
+const logOf = async (
+  src: BatchSource,
+  partition: number,
+  high: string,
+): Promise<"same" | "another" | "unknown"> => {
+  const log = src.logs.get(partition);
+  if (!log) {
+    src.logs.set(partition, { high });
+    return "same";
+  }
+  const shorter = compareOffsets(high, log.high) < 0;
+  if (!shorter) log.high = high;
+  if (!shorter && !src.doubted.has(partition)) return "same";
+  const last = log.last;
+  if (!shorter && last) {
+    const same = await src.verify(partition, last);
+    if (same === undefined) return "unknown";
+    if (same) {
+      src.doubted.delete(partition);
+      return "same";
+    }
+  }
+  src.doubted.delete(partition);
+  src.logs.set(partition, { high });
+  if (!shorter && !last) return "same";
+  src.logger.warn(
+    "the partition holds another log than the one read so far (the topic was created again?): reading it from its start",
+    {
+      partition,
+      highWatermark: high,
+      ...(last ? { lastOffsetRead: last.offset } : {}),
     },
   );
+  return "another";
+};
+
+/** The store's positions, loaded on each group join; unavailable means "rely on Kafka's" (the store dedupes). */
+export const loadStartOffsets = (
+  load: () => Promise<Map<number, Position>>,
+  logger: Logger,
+  timeoutMs: number,
+): Promise<Map<number, Position>> =>
+  withDeadline(Promise.resolve().then(load), timeoutMs, "startOffsets timed out").catch((error: unknown) => {
+    logger.warn("stored offsets unavailable; relying on Kafka's", { error: errorMessage(error) });
+    return new Map<number, Position>();
+  });

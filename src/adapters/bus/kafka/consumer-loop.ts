@@ -49,6 +49,11 @@ export class ConsumerLoop {
     );
   }
 
+  /** Moves the consumer's fetch position on a partition it owns (a no-op between consumers). */
+  seek(partition: number, offset: string): void {
+    this.current?.seek({ topic: this.opts.topic, partition, offset });
+  }
+
   /** Stops the consumer (kafkajs waits for the eachBatch calls running) and leaves the group. */
   async stop(): Promise<void> {
     this.abort.abort();

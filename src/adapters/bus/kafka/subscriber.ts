@@ -2,6 +2,7 @@
 
 import type { Admin, Kafka } from "kafkajs";
 import type { KafkaConfig } from "../../../config/load.ts";
+import { compareOffsets, offsetAfter, type Position } from "../../../domain/offsets.ts";
 import type { Logger } from "../../../observability/logger.ts";
 import type { Metrics } from "../../../observability/metrics.ts";
 import type { BatchHandler, DeadLetter, Health, LogSubscriber } from "../../../ports/log-bus.ts";
@@ -12,7 +13,9 @@ import {
   type BatchSource,
   consumeBatch,
   loadStartOffsets,
+  type PartitionLog,
   type PartitionPositions,
+  type Taken,
 } from "./consume-batch.ts";
 import { ConsumerLoop } from "./consumer-loop.ts";
 import { DeadLetterSender } from "./dead-letters.ts";
@@ -25,7 +28,7 @@ import {
   replayProgress,
 } from "./offsets.ts";
 import { createHealthProbe, type HealthProbe } from "./probe.ts";
-import { type BackoffPolicy, backoffDelay, errorMessage } from "./timing.ts";
+import { type BackoffPolicy, backoffDelay, errorMessage, withDeadline } from "./timing.ts";
 import { topicPartitionCount, topicsEnsurer } from "./topics.ts";
 
 export interface KafkaSubscriberOptions {
@@ -43,8 +46,8 @@ export interface KafkaSubscriberOptions {
   maxBatch?: number;
   /** Most record bytes in one handler batch (CONSUMER_BATCH_BYTES). */
   maxBatchBytes?: number;
-  /** Next offset per partition as the store committed it (LogWriter.committedOffsets): older records are skipped. */
-  startOffsets?: () => Promise<Map<number, string>>;
+  /** Where the store left each partition (LogWriter.committedPositions): records handled before are skipped. */
+  startOffsets?: () => Promise<Map<number, Position>>;
   metrics?: Pick<Metrics, "consumptionErrors">;
   /** Redelivery delay after the handler failed: doubles per consecutive failure, with jitter. */
   retryBackoff?: BackoffPolicy;
@@ -68,12 +71,14 @@ export class KafkaSubscriber implements LogSubscriber {
   private readonly lagReader: () => Promise<Map<number, number>>;
   private readonly abort = new AbortController();
   private readonly positions: PartitionPositions = new Map();
+  private readonly logs = new Map<number, PartitionLog>();
+  private readonly doubted = new Set<number>();
   private merger: BatchMerger | undefined;
   private loop: ConsumerLoop | undefined;
   private stopping = false;
   private state: Health = { ok: false, detail: "not running" };
   private plan: ReplayPlan | undefined;
-  private startOffsets: Promise<Map<number, bigint>> | undefined;
+  private startOffsets: Promise<Map<number, Position>> | undefined;
   private consumed = 0;
 
   constructor(
@@ -85,7 +90,12 @@ export class KafkaSubscriber implements LogSubscriber {
     this.groupId =
       opts.groupId ?? (opts.replayFrom === undefined ? cfg.group : `${cfg.group}-replay-${Date.now()}`);
     this.logger = opts.logger.child({ component: "kafka-subscriber", topic: cfg.topic, group: this.groupId });
-    this.kafka = createKafkaClient(cfg, this.logger);
+    // The topic gone missing may be deleted and created again: the partitions read so far are checked.
+    this.kafka = createKafkaClient(cfg, this.logger, {
+      onTopicMissing: () => {
+        for (const partition of this.logs.keys()) this.doubted.add(partition);
+      },
+    });
     this.admin = this.kafka.admin({ retry: { retries: 1, initialRetryTime: 200 } });
     this.ensureTopics = topicsEnsurer(this.admin, cfg, this.logger);
     this.dlq = new DeadLetterSender(this.kafka, cfg, this.logger, this.ensureTopics);
@@ -141,6 +151,13 @@ export class KafkaSubscriber implements LogSubscriber {
       signal: this.abort.signal,
       positions: this.positions,
       startOffsets: () => this.startOffsets,
+      logs: this.logs,
+      doubted: this.doubted,
+      verify: (partition, last) => this.stillHolds(partition, last),
+      rewind: (partition) => {
+        this.positions.delete(partition);
+        return this.seekToStart(partition);
+      },
       commit,
       logger: this.logger,
     };
@@ -198,6 +215,47 @@ export class KafkaSubscriber implements LogSubscriber {
   /** For --replay-from: records handled so far, positions, and the end offsets the replay runs to. */
   progress(): ReplayProgress {
     return replayProgress(this.plan, this.positions, this.consumed);
+  }
+
+  /**
+   * Whether the partition still holds the record `last` was: the first record appended after it is at a later
+   * offset. In a log created since, every record is newer, so the first of them (offset 0) is the answer.
+   */
+  private async stillHolds(partition: number, last: Taken): Promise<boolean | undefined> {
+    try {
+      const offsets = await withDeadline(
+        this.admin.fetchTopicOffsetsByTimestamp(this.topic, last.timestamp + 1),
+        ADMIN_TIMEOUT_MS,
+        "offsets by time",
+      );
+      const after = offsets.find((o) => o.partition === partition)?.offset;
+      return after === undefined || compareOffsets(after, offsetAfter(last.offset)) >= 0;
+    } catch (error) {
+      this.logger.warn("cannot tell whether the partition's log was replaced; asking again", {
+        partition,
+        error: errorMessage(error),
+      });
+      return undefined;
+    }
+  }
+
+  /** Fetches a partition from its first record still on the broker (offset 0 if the broker cannot say). */
+  private async seekToStart(partition: number): Promise<void> {
+    let first = "0";
+    try {
+      const offsets = await withDeadline(
+        this.admin.fetchTopicOffsets(this.topic),
+        ADMIN_TIMEOUT_MS,
+        "offsets",
+      );
+      first = offsets.find((o) => o.partition === partition)?.low ?? first;
+    } catch (error) {
+      this.logger.warn("first offset unknown; reading the partition from offset 0", {
+        partition,
+        error: errorMessage(error),
+      });
+    }
+    this.loop?.seek(partition, first);
   }
 
   /** Before each consumer start: topics exist, a replay is positioned (once); returns the partition count. */

@@ -12,6 +12,7 @@ import { createPartitions, DEFAULT_PARTITION_POLICY, type PartitionPolicy } from
 import { createReader } from "./reader.ts";
 import { createSearch, DEFAULT_SEARCH_TUNING, type SearchTuning } from "./search.ts";
 import { createStats } from "./stats.ts";
+import { positionsOf, readPositions } from "./write-steps.ts";
 import { createWriter } from "./writer.ts";
 
 export interface PostgresStoreOptions {
@@ -125,11 +126,7 @@ export const createPostgresStore = (cfg: PostgresConfig, opts: PostgresStoreOpti
     write: (batch) => w.write(batch),
     prepare: (events) => w.prepare(events),
     stage: (batch) => w.stage(batch),
-    committedOffsets: async (group, topic) => {
-      const rows = await sql<{ partition: number; next_offset: string }[]>`
-        select partition, next_offset from consumer_offsets where consumer_group = ${group} and topic = ${topic}`;
-      return new Map(rows.map((row) => [row.partition, row.next_offset]));
-    },
+    committedPositions: async (group, topic) => positionsOf(await readPositions(sql, group, topic)),
     health: () => ping(sql, healthTimeoutMs),
     retain: (days) => partitions.dropOlderThan(days),
     dropPartitionsOlderThan: (days) => partitions.dropOlderThan(days),

@@ -1,7 +1,7 @@
 // The two steps of a batch's transaction: claim its ids (leaving out what is stored), then store the fresh
 // rows with their seq, rollups and offsets.
 
-import { compareOffsets } from "../../../domain/offsets.ts";
+import { handledBefore, type Position, positionOf } from "../../../domain/offsets.ts";
 import type { SourcedEvent, WriteBatch, WriteResult } from "../../../ports/log-store.ts";
 import type { Sql } from "./connect.ts";
 import { copyChunks } from "./copy.ts";
@@ -10,13 +10,32 @@ import { type Encoded, encoder } from "./write-rows.ts";
 
 export type Reserved = Awaited<ReturnType<Sql["reserve"]>>;
 
-/** Indexes of the events still to store: offsets already consumed and ids repeated within the batch are left out. */
-const candidates = (batch: WriteBatch, committed: Map<number, string>): number[] => {
+interface PositionRow {
+  partition: number;
+  next_offset: string;
+  appended_ms: string | null;
+}
+
+/** The group's positions on the topic (consumer_offsets), on a pool or inside a transaction. */
+export const readPositions = (sql: Sql | Reserved, group: string, topic: string): Promise<PositionRow[]> =>
+  sql<PositionRow[]>`
+    select partition, next_offset, appended_ms from consumer_offsets
+    where consumer_group = ${group} and topic = ${topic}`;
+
+export const positionsOf = (rows: readonly PositionRow[]): Map<number, Position> =>
+  new Map(
+    rows.map((r) => [
+      r.partition,
+      positionOf(r.next_offset, r.appended_ms === null ? null : Number(r.appended_ms)),
+    ]),
+  );
+
+/** Indexes of the events still to store: records already handled and ids repeated within the batch are left out. */
+const candidates = (batch: WriteBatch, committed: Map<number, Position>): number[] => {
   const seen = new Set<string>();
   const out: number[] = [];
   batch.events.forEach((s, i) => {
-    const next = committed.get(s.partition);
-    if ((next !== undefined && compareOffsets(s.offset, next) < 0) || seen.has(s.event.id)) return;
+    if (handledBefore(committed.get(s.partition), s.offset, s.appendedMs) || seen.has(s.event.id)) return;
     seen.add(s.event.id);
     out.push(i);
   });
@@ -38,11 +57,10 @@ export interface Claimed {
  * interval by all the milliseconds would pass through a double inexactly past the year 4250.
  */
 export const claimIds = async (tx: Reserved, batch: WriteBatch, encoded: Encoded[]): Promise<Claimed> => {
-  const offsets = batch.transient
-    ? []
-    : await tx<{ partition: number; next_offset: string }[]>`
-    select partition, next_offset from consumer_offsets where consumer_group = ${batch.group} and topic = ${batch.topic}`;
-  const wanted = candidates(batch, new Map(offsets.map((r) => [r.partition, r.next_offset])));
+  const positions = batch.transient
+    ? new Map()
+    : positionsOf(await readPositions(tx, batch.group, batch.topic));
+  const wanted = candidates(batch, positions);
   if (!wanted.length) return { rows: [], events: [] };
   const claims = wanted
     .map((i) => encoded[i] as Encoded)
@@ -126,11 +144,19 @@ export const storeRows = async (
         topic: batch.topic,
         partition,
         next_offset: next,
+        appended_ms: batch.appendedMs?.get(partition) ?? null,
       }));
+    // offsets.ts's advances(), for writers that commit concurrently: the later record's position is kept.
     await tx`
-      insert into consumer_offsets ${tx(offsets, "consumer_group", "topic", "partition", "next_offset")}
+      insert into consumer_offsets
+        ${tx(offsets, "consumer_group", "topic", "partition", "next_offset", "appended_ms")}
       on conflict (consumer_group, topic, partition) do update
-      set next_offset = greatest(consumer_offsets.next_offset, excluded.next_offset), updated_at = now()`;
+      set next_offset = excluded.next_offset, appended_ms = excluded.appended_ms, updated_at = now()
+      where case
+        when excluded.appended_ms is null or consumer_offsets.appended_ms is null
+          then excluded.next_offset > consumer_offsets.next_offset
+        else (excluded.appended_ms, excluded.next_offset) > (consumer_offsets.appended_ms, consumer_offsets.next_offset)
+      end`;
   }
   return { inserted, duplicates: batch.events.length - inserted };
 };
