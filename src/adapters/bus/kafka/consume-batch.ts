@@ -82,7 +82,8 @@ export const consumeBatch = async (payload: EachBatchPayload, src: BatchSource):
   const live = () => !src.signal.aborted && isRunning() && !isStale();
   if (!live() || batch.messages.length === 0) return;
   const partition = batch.partition;
-  const log = await logOf(src, partition, batch.highWatermark);
+  const start = (await src.startOffsets())?.get(partition);
+  const log = await logOf(src, partition, batch.highWatermark, start);
   // Nothing of this batch is resolved: kafkajs fetches it again, from where rewind() puts the partition.
   if (log === "unknown") return;
   if (log === "another") {
@@ -90,8 +91,6 @@ export const consumeBatch = async (payload: EachBatchPayload, src: BatchSource):
     return;
   }
   let records = batch.messages.map((m) => toBusRecord(partition, m));
-
-  const start = (await src.startOffsets())?.get(partition);
   const first = records[0];
   if (first !== undefined && handledBefore(start, first.offset, first.timestamp)) {
     // The records the store already has come first; one it has not (a later offset, or a record appended
@@ -142,45 +141,51 @@ const took = (src: BatchSource, partition: number, r: BusRecord): void => {
   if (log) log.last = { offset: r.offset, timestamp: r.timestamp };
 };
 
+/** The last record a store's position covers, when the position says when it was appended. */
+const lastOf = (position: Position | undefined): Taken | undefined =>
+  position?.appendedMs === undefined || position.next === "0"
+    ? undefined
+    : { offset: (BigInt(position.next) - 1n).toString(), timestamp: position.appendedMs };
+
 /**
  * Whether the partition's records still come from the log read so far. A topic deleted and created again (or a
  * broker that lost its data) gives the partition a new log from offset 0, and kafkajs keeps fetching from the
  * old position: past records nobody has read. It shows as a high watermark that went back, or as the topic gone
- * missing for a while (doubted); the broker then says whether it still holds the last record taken. (The
- * store's positions carry append times, so the new log's records are not mistaken for stored ones either.)
+ * missing for a while (doubted); the broker then says whether it still holds the last record taken (before
+ * any, the last one the store's position covers). The store's positions carry append times too, so the new
+ * log's records are not mistaken for stored ones.
  */
 const logOf = async (
   src: BatchSource,
   partition: number,
   high: string,
+  start: Position | undefined,
 ): Promise<"same" | "another" | "unknown"> => {
   const log = src.logs.get(partition);
   if (!log) {
     src.logs.set(partition, { high });
     return "same";
   }
+  // A high watermark can also go back for a moment when another broker becomes the partition's leader: the
+  // broker decides, as for a doubt.
   const shorter = compareOffsets(high, log.high) < 0;
-  if (!shorter) log.high = high;
-  if (!shorter && !src.doubted.has(partition)) return "same";
-  const last = log.last;
-  if (!shorter && last) {
-    const same = await src.verify(partition, last);
-    if (same === undefined) return "unknown";
-    if (same) {
-      src.doubted.delete(partition);
-      return "same";
-    }
+  if (!shorter && !src.doubted.has(partition)) {
+    log.high = high;
+    return "same";
   }
+  const last = log.last ?? lastOf(start);
+  const same = last ? await src.verify(partition, last) : true;
+  // Unanswered: the doubt (or the lower watermark) stays, and the batch comes again.
+  if (same === undefined) return "unknown";
   src.doubted.delete(partition);
+  if (same) {
+    log.high = high;
+    return "same";
+  }
   src.logs.set(partition, { high });
-  if (!shorter && !last) return "same";
   src.logger.warn(
     "the partition holds another log than the one read so far (the topic was created again?): reading it from its start",
-    {
-      partition,
-      highWatermark: high,
-      ...(last ? { lastOffsetRead: last.offset } : {}),
-    },
+    { partition, highWatermark: high, lastOffsetRead: last?.offset },
   );
   return "another";
 };
