@@ -68,3 +68,15 @@ export const advances = (current: Position | undefined, next: Position): boolean
   if (next.appendedMs !== current.appendedMs) return next.appendedMs > current.appendedMs;
   return compareOffsets(next.next, current.next) > 0;
 };
+
+/** A record taken from a partition: its offset and when it was appended. */
+export interface Taken {
+  offset: string;
+  timestamp: number;
+}
+
+/** The last record a position covers, when the position says when it was appended. */
+export const lastCovered = (position: Position | undefined): Taken | undefined =>
+  position?.appendedMs === undefined || position.next === "0"
+    ? undefined
+    : { offset: (BigInt(position.next) - 1n).toString(), timestamp: position.appendedMs };

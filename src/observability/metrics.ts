@@ -122,6 +122,11 @@ export const createMetrics = (registry: Registry = new Registry(), opts: { defau
       labelNames: ["reason"],
       registers: r,
     }),
+    recordsExpired: new Counter({
+      name: "kafka_records_expired_total",
+      help: "Records the broker removed (retention) before the consumer stored them",
+      registers: r,
+    }),
     processingDuration: new Histogram({
       name: "log_processing_duration_seconds",
       help: "Time to store one batch",

@@ -110,6 +110,23 @@ export const topicRecordCount = async (topic: string): Promise<number> => {
   }
 };
 
+/** Removes a partition's records before `offset`, as retention would. */
+export const deleteRecordsBefore = async (
+  topic: string,
+  partition: number,
+  offset: string,
+): Promise<void> => {
+  const admin = testClient().admin();
+  await admin.connect();
+  try {
+    // kafkajs finds the partition's leader in metadata it must have loaded first.
+    await admin.fetchTopicMetadata({ topics: [topic] });
+    await admin.deleteTopicRecords({ topic, partitions: [{ partition, offset }] });
+  } finally {
+    await admin.disconnect();
+  }
+};
+
 export const deleteTopics = async (topics: string[]): Promise<void> => {
   const admin = testClient().admin();
   await admin.connect();

@@ -9,8 +9,15 @@ import {
 import { dlqTopicOf } from "../../src/adapters/bus/kafka/topics.ts";
 import type { KafkaConfig } from "../../src/config/load.ts";
 import { silentLogger } from "../../src/observability/logger.ts";
+import { createMetrics } from "../../src/observability/metrics.ts";
 import type { BusBatch, BusRecord } from "../../src/ports/log-bus.ts";
-import { committedOffsets, deleteTopics, readTopic, testKafkaConfig } from "../contract/kafka-fixture.ts";
+import {
+  committedOffsets,
+  deleteRecordsBefore,
+  deleteTopics,
+  readTopic,
+  testKafkaConfig,
+} from "../contract/kafka-fixture.ts";
 import { makeEvents, waitFor } from "../contract/log-bus.contract.ts";
 import { eventsOf, eventsOfAll } from "../helpers/bus-events.ts";
 
@@ -136,6 +143,28 @@ describe("Kafka subscriber", () => {
     await waitFor("60 records", () => offsets.length === 60);
     expect(offsets).toEqual(Array.from({ length: 60 }, (_, i) => String(40 + i)));
     await waitFor("commit", async () => (await committedOffsets(cfg.group, cfg.topic)).get(0) === "100");
+  });
+
+  test("counts the records the broker removed before the store had them, and reads on from the first left", async () => {
+    const { cfg, publisher, subscriber } = await setup({ partitions: 1 });
+    const before = Date.now() - 1000;
+    await publisher.publish(makeEvents(100, ["one"]));
+    // The store holds up to offset 39; retention then removed everything before offset 60.
+    await deleteRecordsBefore(cfg.topic, 0, "60");
+    const metrics = createMetrics();
+    const offsets: string[] = [];
+    const sub = await subscriber({
+      metrics,
+      startOffsets: async () => new Map([[0, { next: "40", appendedMs: before }]]),
+    });
+    await sub.run(async (b) => {
+      for (const r of b.records) offsets.push(r.offset);
+    });
+    await waitFor("the 40 records left", () => offsets.length === 40);
+    expect(offsets).toEqual(Array.from({ length: 40 }, (_, i) => String(60 + i)));
+    const expired = async () => (await metrics.recordsExpired.get()).values[0]?.value ?? 0;
+    await waitFor("the count", async () => (await expired()) === 20);
+    expect(await expired()).toBe(20);
   });
 
   test("does not skip records appended after the store's position, though their offsets are below it", async () => {

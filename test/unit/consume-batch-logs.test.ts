@@ -4,8 +4,8 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import type { EachBatchPayload, KafkaMessage } from "kafkajs";
 import { BatchMerger } from "../../src/adapters/bus/kafka/batch-merger.ts";
-import { type BatchSource, consumeBatch, type Taken } from "../../src/adapters/bus/kafka/consume-batch.ts";
-import type { Position } from "../../src/domain/offsets.ts";
+import { type BatchSource, consumeBatch } from "../../src/adapters/bus/kafka/consume-batch.ts";
+import type { Position, Taken } from "../../src/domain/offsets.ts";
 import { silentLogger } from "../../src/observability/logger.ts";
 import type { BusBatch } from "../../src/ports/log-bus.ts";
 

@@ -13,6 +13,8 @@ export interface ClientTuning {
   retry?: RetryOptions;
   /** A broker answered that it does not host a topic-partition (deleted, or not yet known to it). */
   onTopicMissing?: () => void;
+  /** A consumer's position was past the partition's records (removed by retention): kafkajs moved it. */
+  onOffsetReset?: () => void;
 }
 
 const saslOf = (cfg: KafkaConfig): SASLOptions | undefined => {
@@ -46,13 +48,16 @@ const EXPECTED = [
 const isExpected = (entry: LogEntry): boolean =>
   EXPECTED.some((re) => re.test(entry.log.message)) || entry.log.error === "Topic creation errors";
 
-// kafkajs reports a fetch of a partition the broker does not host only in its log (UNKNOWN_TOPIC_OR_PARTITION,
-// kafkajs/src/protocol/error.js): a consumer keeps its positions and fetches on when the topic comes back.
+// kafkajs reports these only in its log: a fetch of a partition the broker does not host (UNKNOWN_TOPIC_OR_PARTITION,
+// kafkajs/src/protocol/error.js), after which a consumer keeps its positions and fetches on when the topic
+// comes back; and a position out of range, which its consumer moves to the default offset (consumerGroup.js).
 const TOPIC_MISSING = "This server does not host this topic-partition";
+const OFFSET_RESET = "Offset out of range, resetting to default offset";
 
-const logCreator = (logger: Logger, onTopicMissing?: () => void) => () => (entry: LogEntry) => {
+const logCreator = (logger: Logger, tuning: ClientTuning) => () => (entry: LogEntry) => {
   const { message, timestamp: _t, stack: _s, logger: _l, ...rest } = entry.log;
-  if (entry.log.error === TOPIC_MISSING) onTopicMissing?.();
+  if (entry.log.error === TOPIC_MISSING) tuning.onTopicMissing?.();
+  if (message === OFFSET_RESET) tuning.onOffsetReset?.();
   const fields = { kafka: entry.namespace, ...rest };
   switch (isExpected(entry) ? logLevel.DEBUG : entry.level) {
     case logLevel.ERROR:
@@ -75,5 +80,5 @@ export const createKafkaClient = (cfg: KafkaConfig, logger: Logger, tuning: Clie
     enforceRequestTimeout: true,
     retry: tuning.retry ?? { initialRetryTime: 100, retries: 2, maxRetryTime: 2000 },
     logLevel: logLevel.WARN,
-    logCreator: logCreator(logger.child({ component: "kafkajs" }), tuning.onTopicMissing),
+    logCreator: logCreator(logger.child({ component: "kafkajs" }), tuning),
   });

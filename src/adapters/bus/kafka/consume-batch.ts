@@ -1,7 +1,14 @@
 // One kafkajs eachBatch call: skip what the store already holds, hand slices to the merger while it has room.
 
 import type { EachBatchPayload } from "kafkajs";
-import { compareOffsets, handledBefore, offsetAfter, type Position } from "../../../domain/offsets.ts";
+import {
+  compareOffsets,
+  handledBefore,
+  lastCovered,
+  offsetAfter,
+  type Position,
+  type Taken,
+} from "../../../domain/offsets.ts";
 import type { Logger } from "../../../observability/logger.ts";
 import type { BusRecord } from "../../../ports/log-bus.ts";
 import { recordEvents, recordsBytes } from "../record-bytes.ts";
@@ -11,12 +18,6 @@ import { errorMessage, withDeadline } from "./timing.ts";
 
 /** Next offset to handle per partition, as this subscriber has handled them. */
 export type PartitionPositions = Map<number, string>;
-
-/** A record taken from a partition: its offset and when it was appended. */
-export interface Taken {
-  offset: string;
-  timestamp: number;
-}
 
 export interface PartitionLog {
   high: string;
@@ -141,12 +142,6 @@ const took = (src: BatchSource, partition: number, r: BusRecord): void => {
   if (log) log.last = { offset: r.offset, timestamp: r.timestamp };
 };
 
-/** The last record a store's position covers, when the position says when it was appended. */
-const lastOf = (position: Position | undefined): Taken | undefined =>
-  position?.appendedMs === undefined || position.next === "0"
-    ? undefined
-    : { offset: (BigInt(position.next) - 1n).toString(), timestamp: position.appendedMs };
-
 /**
  * Whether the partition's records still come from the log read so far. A topic deleted and created again (or a
  * broker that lost its data) gives the partition a new log from offset 0, and kafkajs keeps fetching from the
@@ -173,7 +168,7 @@ const logOf = async (
     log.high = high;
     return "same";
   }
-  const last = log.last ?? lastOf(start);
+  const last = log.last ?? lastCovered(start);
   const same = last ? await src.verify(partition, last) : true;
   // Unanswered: the doubt (or the lower watermark) stays, and the batch comes again.
   if (same === undefined) return "unknown";

@@ -2,7 +2,13 @@
 
 import type { Admin, Kafka } from "kafkajs";
 import type { KafkaConfig } from "../../../config/load.ts";
-import { compareOffsets, offsetAfter, type Position } from "../../../domain/offsets.ts";
+import {
+  compareOffsets,
+  lastCovered,
+  offsetAfter,
+  type Position,
+  type Taken,
+} from "../../../domain/offsets.ts";
 import type { Logger } from "../../../observability/logger.ts";
 import type { Metrics } from "../../../observability/metrics.ts";
 import type { BatchHandler, DeadLetter, Health, LogSubscriber } from "../../../ports/log-bus.ts";
@@ -15,7 +21,6 @@ import {
   loadStartOffsets,
   type PartitionLog,
   type PartitionPositions,
-  type Taken,
 } from "./consume-batch.ts";
 import { ConsumerLoop } from "./consumer-loop.ts";
 import { DeadLetterSender } from "./dead-letters.ts";
@@ -48,7 +53,7 @@ export interface KafkaSubscriberOptions {
   maxBatchBytes?: number;
   /** Where the store left each partition (LogWriter.committedPositions): records handled before are skipped. */
   startOffsets?: () => Promise<Map<number, Position>>;
-  metrics?: Pick<Metrics, "consumptionErrors">;
+  metrics?: Pick<Metrics, "consumptionErrors" | "recordsExpired">;
   /** Redelivery delay after the handler failed: doubles per consecutive failure, with jitter. */
   retryBackoff?: BackoffPolicy;
   /** How long a batch waits for the other partitions' records of the same fetch (default 2 ms). */
@@ -73,6 +78,8 @@ export class KafkaSubscriber implements LogSubscriber {
   private readonly positions: PartitionPositions = new Map();
   private readonly logs = new Map<number, PartitionLog>();
   private readonly doubted = new Set<number>();
+  /** Per partition, the stored position whose expired records were counted (each gap counted once). */
+  private readonly expired = new Map<number, string>();
   private merger: BatchMerger | undefined;
   private loop: ConsumerLoop | undefined;
   private stopping = false;
@@ -95,6 +102,7 @@ export class KafkaSubscriber implements LogSubscriber {
       onTopicMissing: () => {
         for (const partition of this.logs.keys()) this.doubted.add(partition);
       },
+      onOffsetReset: () => void this.countExpired(),
     });
     this.admin = this.kafka.admin({ retry: { retries: 1, initialRetryTime: 200 } });
     this.ensureTopics = topicsEnsurer(this.admin, cfg, this.logger);
@@ -178,7 +186,9 @@ export class KafkaSubscriber implements LogSubscriber {
         if (!this.stopping) this.state = state;
       },
       onJoin: () => {
-        if (startOffsets) this.startOffsets = loadStartOffsets(startOffsets, this.logger, ADMIN_TIMEOUT_MS);
+        if (!startOffsets) return;
+        this.startOffsets = loadStartOffsets(startOffsets, this.logger, ADMIN_TIMEOUT_MS);
+        void this.countExpired();
       },
       onCrash: () => this.opts.metrics?.consumptionErrors.inc({ reason: "crash" }),
     });
@@ -236,6 +246,46 @@ export class KafkaSubscriber implements LogSubscriber {
         error: errorMessage(error),
       });
       return undefined;
+    }
+  }
+
+  /**
+   * Counts the records the broker removed (retention, or records deleted by hand) before the store had them: a
+   * stored position below the partition's first offset, on the same log (the broker still orders the position's
+   * record before that offset). Run on each group join and whenever kafkajs finds its position out of range.
+   */
+  private async countExpired(): Promise<void> {
+    const load = this.opts.startOffsets;
+    if (!load) return;
+    try {
+      const [positions, offsets] = await Promise.all([
+        withDeadline(load(), ADMIN_TIMEOUT_MS, "stored positions"),
+        withDeadline(this.admin.fetchTopicOffsets(this.topic), ADMIN_TIMEOUT_MS, "offsets"),
+      ]);
+      for (const { partition, low } of offsets) {
+        const position = positions.get(partition);
+        if (
+          !position ||
+          compareOffsets(low, position.next) <= 0 ||
+          this.expired.get(partition) === position.next
+        )
+          continue;
+        const last = lastCovered(position);
+        if (!last || (await this.stillHolds(partition, last)) !== true) continue;
+        this.expired.set(partition, position.next);
+        const records = Number(BigInt(low) - BigInt(position.next));
+        this.opts.metrics?.recordsExpired.inc(records);
+        this.logger.error("the broker removed records before they were stored (retention)", {
+          partition,
+          from: position.next,
+          to: low,
+          records,
+        });
+      }
+    } catch (error) {
+      this.logger.warn("cannot tell whether records expired before they were stored", {
+        error: errorMessage(error),
+      });
     }
   }
 
