@@ -2,13 +2,7 @@
 
 import type { Admin, Kafka } from "kafkajs";
 import type { KafkaConfig } from "../../../config/load.ts";
-import {
-  compareOffsets,
-  lastCovered,
-  offsetAfter,
-  type Position,
-  type Taken,
-} from "../../../domain/offsets.ts";
+import type { Position } from "../../../domain/offsets.ts";
 import type { Logger } from "../../../observability/logger.ts";
 import type { Metrics } from "../../../observability/metrics.ts";
 import type { BatchHandler, DeadLetter, Health, LogSubscriber } from "../../../ports/log-bus.ts";
@@ -19,7 +13,6 @@ import {
   type BatchSource,
   consumeBatch,
   loadStartOffsets,
-  type PartitionLog,
   type PartitionPositions,
 } from "./consume-batch.ts";
 import { ConsumerLoop } from "./consumer-loop.ts";
@@ -32,8 +25,9 @@ import {
   type ReplayProgress,
   replayProgress,
 } from "./offsets.ts";
+import { PartitionLogs } from "./partition-logs.ts";
 import { createHealthProbe, type HealthProbe } from "./probe.ts";
-import { type BackoffPolicy, backoffDelay, errorMessage, withDeadline } from "./timing.ts";
+import { type BackoffPolicy, backoffDelay, errorMessage } from "./timing.ts";
 import { topicPartitionCount, topicsEnsurer } from "./topics.ts";
 
 export interface KafkaSubscriberOptions {
@@ -76,10 +70,7 @@ export class KafkaSubscriber implements LogSubscriber {
   private readonly lagReader: () => Promise<Map<number, number>>;
   private readonly abort = new AbortController();
   private readonly positions: PartitionPositions = new Map();
-  private readonly logs = new Map<number, PartitionLog>();
-  private readonly doubted = new Set<number>();
-  /** Per partition, the stored position whose expired records were counted (each gap counted once). */
-  private readonly expired = new Map<number, string>();
+  private readonly partitionLogs: PartitionLogs;
   private merger: BatchMerger | undefined;
   private loop: ConsumerLoop | undefined;
   private stopping = false;
@@ -97,14 +88,21 @@ export class KafkaSubscriber implements LogSubscriber {
     this.groupId =
       opts.groupId ?? (opts.replayFrom === undefined ? cfg.group : `${cfg.group}-replay-${Date.now()}`);
     this.logger = opts.logger.child({ component: "kafka-subscriber", topic: cfg.topic, group: this.groupId });
-    // The topic gone missing may be deleted and created again: the partitions read so far are checked.
     this.kafka = createKafkaClient(cfg, this.logger, {
-      onTopicMissing: () => {
-        for (const partition of this.logs.keys()) this.doubted.add(partition);
+      onTopicMissing: () => this.partitionLogs.doubtAll(),
+      onOffsetReset: () => {
+        const load = this.opts.startOffsets;
+        if (load) void this.partitionLogs.countExpired(loadStartOffsets(load, this.logger, ADMIN_TIMEOUT_MS));
       },
-      onOffsetReset: () => void this.countExpired(),
     });
     this.admin = this.kafka.admin({ retry: { retries: 1, initialRetryTime: 200 } });
+    this.partitionLogs = new PartitionLogs({
+      admin: this.admin,
+      topic: this.topic,
+      logger: this.logger,
+      timeoutMs: ADMIN_TIMEOUT_MS,
+      ...(opts.metrics ? { metrics: opts.metrics } : {}),
+    });
     this.ensureTopics = topicsEnsurer(this.admin, cfg, this.logger);
     this.dlq = new DeadLetterSender(this.kafka, cfg, this.logger, this.ensureTopics);
     this.probe = createHealthProbe(this.admin, cfg.topic, ADMIN_TIMEOUT_MS);
@@ -159,12 +157,12 @@ export class KafkaSubscriber implements LogSubscriber {
       signal: this.abort.signal,
       positions: this.positions,
       startOffsets: () => this.startOffsets,
-      logs: this.logs,
-      doubted: this.doubted,
-      verify: (partition, last) => this.stillHolds(partition, last),
-      rewind: (partition) => {
+      logs: this.partitionLogs.logs,
+      doubted: this.partitionLogs.doubted,
+      verify: (partition, last) => this.partitionLogs.stillHolds(partition, last),
+      rewind: async (partition) => {
         this.positions.delete(partition);
-        return this.seekToStart(partition);
+        this.loop?.seek(partition, await this.partitionLogs.firstOffset(partition));
       },
       commit,
       logger: this.logger,
@@ -188,7 +186,7 @@ export class KafkaSubscriber implements LogSubscriber {
       onJoin: () => {
         if (!startOffsets) return;
         this.startOffsets = loadStartOffsets(startOffsets, this.logger, ADMIN_TIMEOUT_MS);
-        void this.countExpired();
+        void this.partitionLogs.countExpired(this.startOffsets);
       },
       onCrash: () => this.opts.metrics?.consumptionErrors.inc({ reason: "crash" }),
     });
@@ -225,87 +223,6 @@ export class KafkaSubscriber implements LogSubscriber {
   /** For --replay-from: records handled so far, positions, and the end offsets the replay runs to. */
   progress(): ReplayProgress {
     return replayProgress(this.plan, this.positions, this.consumed);
-  }
-
-  /**
-   * Whether the partition still holds the record `last` was: the first record appended after it is at a later
-   * offset. In a log created since, every record is newer, so the first of them (offset 0) is the answer.
-   */
-  private async stillHolds(partition: number, last: Taken): Promise<boolean | undefined> {
-    try {
-      const offsets = await withDeadline(
-        this.admin.fetchTopicOffsetsByTimestamp(this.topic, last.timestamp + 1),
-        ADMIN_TIMEOUT_MS,
-        "offsets by time",
-      );
-      const after = offsets.find((o) => o.partition === partition)?.offset;
-      return after === undefined || compareOffsets(after, offsetAfter(last.offset)) >= 0;
-    } catch (error) {
-      this.logger.warn("cannot tell whether the partition's log was replaced; asking again", {
-        partition,
-        error: errorMessage(error),
-      });
-      return undefined;
-    }
-  }
-
-  /**
-   * Counts the records the broker removed (retention, or records deleted by hand) before the store had them: a
-   * stored position below the partition's first offset, on the same log (the broker still orders the position's
-   * record before that offset). Run on each group join and whenever kafkajs finds its position out of range.
-   */
-  private async countExpired(): Promise<void> {
-    const load = this.opts.startOffsets;
-    if (!load) return;
-    try {
-      const [positions, offsets] = await Promise.all([
-        withDeadline(load(), ADMIN_TIMEOUT_MS, "stored positions"),
-        withDeadline(this.admin.fetchTopicOffsets(this.topic), ADMIN_TIMEOUT_MS, "offsets"),
-      ]);
-      for (const { partition, low } of offsets) {
-        const position = positions.get(partition);
-        if (
-          !position ||
-          compareOffsets(low, position.next) <= 0 ||
-          this.expired.get(partition) === position.next
-        )
-          continue;
-        const last = lastCovered(position);
-        if (!last || (await this.stillHolds(partition, last)) !== true) continue;
-        this.expired.set(partition, position.next);
-        const records = Number(BigInt(low) - BigInt(position.next));
-        this.opts.metrics?.recordsExpired.inc(records);
-        this.logger.error("the broker removed records before they were stored (retention)", {
-          partition,
-          from: position.next,
-          to: low,
-          records,
-        });
-      }
-    } catch (error) {
-      this.logger.warn("cannot tell whether records expired before they were stored", {
-        error: errorMessage(error),
-      });
-    }
-  }
-
-  /** Fetches a partition from its first record still on the broker (offset 0 if the broker cannot say). */
-  private async seekToStart(partition: number): Promise<void> {
-    let first = "0";
-    try {
-      const offsets = await withDeadline(
-        this.admin.fetchTopicOffsets(this.topic),
-        ADMIN_TIMEOUT_MS,
-        "offsets",
-      );
-      first = offsets.find((o) => o.partition === partition)?.low ?? first;
-    } catch (error) {
-      this.logger.warn("first offset unknown; reading the partition from offset 0", {
-        partition,
-        error: errorMessage(error),
-      });
-    }
-    this.loop?.seek(partition, first);
   }
 
   /** Before each consumer start: topics exist, a replay is positioned (once); returns the partition count. */
