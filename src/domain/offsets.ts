@@ -7,28 +7,34 @@ export const compareOffsets = (a: string, b: string): number =>
 /** The offset after this one. */
 export const offsetAfter = (offset: string): string => (BigInt(offset) + 1n).toString();
 
-/** Next offset to read per partition: the one after each partition's highest offset among the records. */
-export const nextOffsets = (
-  records: readonly { partition: number; offset: string }[],
-): Map<number, string> => {
-  const highest = new Map<number, string>();
-  for (const r of records) {
-    const current = highest.get(r.partition);
-    if (current === undefined || compareOffsets(r.offset, current) > 0) highest.set(r.partition, r.offset);
-  }
-  return new Map([...highest].map(([partition, offset]) => [partition, offsetAfter(offset)]));
-};
-
-/** When the record before each partition's next offset was appended: the newest record's time per partition. */
-export const lastAppended = (
-  records: readonly { partition: number; offset: string; timestamp: number }[],
-): Map<number, number> => {
-  const newest = new Map<number, { offset: string; timestamp: number }>();
+/** Each partition's record with the highest offset. */
+const newestPerPartition = <R extends { partition: number; offset: string }>(
+  records: readonly R[],
+): Map<number, R> => {
+  const newest = new Map<number, R>();
   for (const r of records) {
     const current = newest.get(r.partition);
     if (current === undefined || compareOffsets(r.offset, current.offset) > 0) newest.set(r.partition, r);
   }
-  return new Map([...newest].map(([partition, r]) => [partition, r.timestamp]));
+  return newest;
+};
+
+/** Next offset to read per partition: the one after each partition's highest offset among the records. */
+export const nextOffsets = (records: readonly { partition: number; offset: string }[]): Map<number, string> =>
+  new Map([...newestPerPartition(records)].map(([partition, r]) => [partition, offsetAfter(r.offset)]));
+
+/**
+ * Where these records move each partition's position: the offset after its newest record, and when that record
+ * was appended (see Position).
+ */
+export const nextPositions = (
+  records: readonly { partition: number; offset: string; timestamp: number }[],
+): { nextOffsets: Map<number, string>; appendedMs: Map<number, number> } => {
+  const newest = [...newestPerPartition(records)];
+  return {
+    nextOffsets: new Map(newest.map(([partition, r]) => [partition, offsetAfter(r.offset)])),
+    appendedMs: new Map(newest.map(([partition, r]) => [partition, r.timestamp])),
+  };
 };
 
 /**

@@ -1,7 +1,7 @@
 // Persist use-case: one bus batch → decoded events stored exactly once in effect; poison → dead letters.
 
 import { UnstorableError, WriteTimeoutError } from "../domain/errors.ts";
-import { lastAppended, nextOffsets } from "../domain/offsets.ts";
+import { nextPositions } from "../domain/offsets.ts";
 import { decodeRecord, encodeEvent, type RecordDecodeResult } from "../domain/wire.ts";
 import type { BusBatch, BusRecord, DeadLetter, LogSubscriber } from "../ports/log-bus.ts";
 import type { LogWriter, SourcedEvent, WriteBatch, WriteResult } from "../ports/log-store.ts";
@@ -29,10 +29,7 @@ type Offsets = Pick<WriteBatch, "nextOffsets" | "appendedMs">;
 const NO_OFFSETS: Offsets = { nextOffsets: new Map() };
 
 /** The positions a batch moves the store to: none for a bus whose offsets restart with the process. */
-const offsetsOf = (batch: BusBatch): Offsets =>
-  batch.transient
-    ? NO_OFFSETS
-    : { nextOffsets: nextOffsets(batch.records), appendedMs: lastAppended(batch.records) };
+const offsetsOf = (batch: BusBatch): Offsets => (batch.transient ? NO_OFFSETS : nextPositions(batch.records));
 
 /** Past this many events per write, the limit set after a timeout is lifted (CONSUMER_BATCH_SIZE's maximum). */
 const MAX_PER_WRITE = 1_000_000;

@@ -6,8 +6,8 @@ import {
   advances,
   compareOffsets,
   handledBefore,
-  lastAppended,
   nextOffsets,
+  nextPositions,
 } from "../../src/domain/offsets.ts";
 
 describe("bus offsets", () => {
@@ -64,7 +64,7 @@ describe("positions with append times", () => {
   });
 
   test("the append time kept is that of each partition's last record", () => {
-    const last = lastAppended([
+    const { appendedMs: last } = nextPositions([
       { partition: 0, offset: "9", timestamp: 20 },
       { partition: 0, offset: "10", timestamp: 15 },
       { partition: 1, offset: "4", timestamp: 7 },
