@@ -41,20 +41,22 @@ test("events on a topic created again are stored, whether it holds fewer records
   await allStored(s, before, consumer);
   expect(await consumer.signal("SIGTERM", 30_000)).toMatchObject({ code: 0 });
 
+  /** The topic created again with `n` new events, then a consumer started on it: returns it once all are stored. */
+  const recreatedWith = async (n: number, prefix: string): Promise<LogprocProcess> => {
+    await s.recreateTopic();
+    const events = makeEvents(n, prefix, 8);
+    await s.produce(events);
+    const started = s.start("consumer");
+    expect(await allStored(s, events, started)).toBe(n);
+    return started;
+  };
+
   // Fewer records than the offsets the store holds (about 2,000 per partition): a wiped broker, say.
-  await s.recreateTopic();
-  const fewer = makeEvents(600, "fewer", 8);
-  await s.produce(fewer);
-  consumer = s.start("consumer");
-  expect(await allStored(s, fewer, consumer)).toBe(fewer.length);
+  consumer = await recreatedWith(600, "fewer");
   expect(await consumer.signal("SIGTERM", 30_000)).toMatchObject({ code: 0 });
 
   // More records than the store's offsets (now about 300 per partition) before the consumer comes back.
-  await s.recreateTopic();
-  const more = makeEvents(3000, "more", 8);
-  await s.produce(more);
-  consumer = s.start("consumer");
-  expect(await allStored(s, more, consumer)).toBe(more.length);
+  consumer = await recreatedWith(3000, "more");
 
   // And while it runs: the topic goes away and comes back under the running consumer.
   await s.recreateTopic();
@@ -63,8 +65,6 @@ test("events on a topic created again are stored, whether it holds fewer records
   expect(await allStored(s, live, consumer)).toBe(live.length);
 
   const counts = await s.counts();
-  expect(counts).toEqual({
-    rows: before.length + fewer.length + more.length + live.length,
-    ids: before.length + fewer.length + more.length + live.length,
-  });
+  const total = before.length + 600 + 3000 + live.length;
+  expect(counts).toEqual({ rows: total, ids: total });
 });
