@@ -1,13 +1,17 @@
 // Runs the real system (embedded mode, from source) and a headless Chromium for the explorer's browser tests.
 
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { type BrowserContext, chromium } from "playwright-core";
+import { ensureDebianPackages } from "../../scripts/debian-packages.ts";
 
 const ROOT = resolve(import.meta.dir, "../..");
 const CHROMIUM = "/usr/bin/chromium";
+
+// Installed as this file loads, before any hook's clock starts: downloading Chromium takes longer than a
+// test's start bound (30 s), and the blocking apt-get would also stall the polling that bound times.
+ensureDebianPackages(["chromium"], [CHROMIUM]);
 
 const freePort = (): number => {
   const server = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
@@ -125,17 +129,6 @@ export const until = async (
 };
 
 /** Debian's chromium, installed on first use. */
-const ensureChromium = (): void => {
-  if (existsSync(CHROMIUM)) return;
-  const install = () => execFileSync("apt-get", ["install", "-y", "chromium"], { stdio: "ignore" });
-  try {
-    install();
-  } catch {
-    execFileSync("apt-get", ["update"], { stdio: "ignore" });
-    install();
-  }
-};
-
 export interface Browser {
   context: BrowserContext;
   close(): Promise<void>;
@@ -143,7 +136,6 @@ export interface Browser {
 
 /** A headless Chromium with a fresh profile (a persistent context is how Playwright takes --user-data-dir). */
 export const launchBrowser = async (): Promise<Browser> => {
-  ensureChromium();
   const profile = mkdtempSync(join(tmpdir(), "logproc-chromium-"));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
