@@ -128,7 +128,6 @@ export const until = async (
   throw new Error(`${what} did not hold within ${deadlineMs} ms${last ? `: ${String(last)}` : ""}`);
 };
 
-/** Debian's chromium, installed on first use. */
 export interface Browser {
   context: BrowserContext;
   close(): Promise<void>;
