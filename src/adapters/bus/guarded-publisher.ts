@@ -1,19 +1,12 @@
 // Guards any LogPublisher: every publish under the guard (a time bound and a circuit breaker) and the bus metrics.
 
-import {
-  BrokenCircuitError,
-  CircuitState,
-  IsolatedCircuitError,
-  TaskCancelledError,
-  TimeoutStrategy,
-  timeout,
-} from "cockatiel";
+import { BrokenCircuitError, CircuitState, IsolatedCircuitError, TaskCancelledError } from "cockatiel";
 import { DomainError, isOverloaded } from "../../domain/errors.ts";
 import type { LogEvent } from "../../domain/log-event.ts";
 import type { Logger } from "../../observability/logger.ts";
 import type { Metrics } from "../../observability/metrics.ts";
 import type { Health, LogPublisher } from "../../ports/log-bus.ts";
-import { type BreakerState, breakerGaugeValue, createGuard } from "../guard.ts";
+import { type BreakerState, bounded, breakerGaugeValue, createGuard } from "../guard.ts";
 
 export interface GuardOptions {
   /** Bound on one publish (and one health check), from the call to the answer. */
@@ -56,7 +49,6 @@ export const guardPublisher = (publisher: LogPublisher, opts: GuardOptions): Gua
     counts: (error) => !isOverloaded(error),
   });
   const { breaker } = guard;
-  const healthBound = timeout(timeoutMs, TimeoutStrategy.Aggressive);
   let openedAt = 0;
   let lastFailure = "";
   const describe = (error: unknown): string =>
@@ -141,7 +133,7 @@ export const guardPublisher = (publisher: LogPublisher, opts: GuardOptions): Gua
   const health = async (): Promise<Health> => {
     let inner: Health;
     try {
-      inner = await healthBound.execute(() => publisher.health());
+      inner = await bounded(timeoutMs, () => publisher.health());
     } catch (error) {
       inner = {
         ok: false,
