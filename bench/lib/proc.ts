@@ -85,13 +85,14 @@ export interface RolePorts {
   consumer: number;
 }
 
-/** Starts `dist/logproc --role <role>` on free ports. */
+/** Starts `dist/logproc --role <role>` (or another build of it) on free ports. */
 export const startRole = (
   role: "producer" | "consumer" | "gateway" | "all",
   env: Record<string, string>,
+  binary = BINARY,
 ): Running & { ports: RolePorts } => {
   const ports = { gateway: freePort(), producer: freePort(), consumer: freePort() };
-  const r = start(role, [BINARY, "--role", role], {
+  const r = start(role, [binary, "--role", role], {
     HOST: "127.0.0.1",
     GATEWAY_PORT: String(ports.gateway),
     PRODUCER_PORT: String(ports.producer),
