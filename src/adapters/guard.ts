@@ -38,6 +38,15 @@ export interface GuardPolicy {
   execute<T>(fn: () => PromiseLike<T> | T): Promise<T>;
 }
 
+/** Settles like the promise, or rejects with expired() once ms have passed; the promise itself runs on. */
+export const settleWithin = <T>(promise: Promise<T>, ms: number, expired: () => Error): Promise<T> => {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(expired()), Math.max(0, ms));
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+};
+
 /**
  * The call's result, or cockatiel's TaskCancelledError at `ms` without waiting for the call, as cockatiel's
  * Aggressive timeout rejects. That timeout also derives, links and aborts an AbortController on every call
@@ -45,20 +54,11 @@ export interface GuardPolicy {
  * CPU per single event (docs/ingest-performance.md).
  */
 export const bounded = <T>(ms: number, fn: () => PromiseLike<T> | T): Promise<T> =>
-  new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new TaskCancelledError(`Operation timed out after ${ms}ms`)), ms);
-    const settle =
-      <A>(done: (a: A) => void) =>
-      (a: A) => {
-        clearTimeout(timer);
-        done(a);
-      };
-    try {
-      Promise.resolve(fn()).then(settle(resolve), settle(reject));
-    } catch (error) {
-      settle(reject)(error);
-    }
-  });
+  settleWithin(
+    Promise.resolve().then(fn),
+    ms,
+    () => new TaskCancelledError(`Operation timed out after ${ms}ms`),
+  );
 
 /** The breaker and the policy that runs a call under both guards (the breaker outside the time bound). */
 export const createGuard = (spec: GuardSpec) => {

@@ -1,5 +1,7 @@
 // Time helpers of the Kafka adapter: abortable sleep, deadline-bounded promises, jittered exponential backoff.
 
+import { settleWithin } from "../../guard.ts";
+
 export class DeadlineError extends Error {
   constructor(message: string) {
     super(message);
@@ -21,13 +23,8 @@ export const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
   });
 
 /** Settles like the promise, or rejects with a DeadlineError once ms have passed; the promise itself runs on. */
-export const withDeadline = <T>(promise: Promise<T>, ms: number, message: string): Promise<T> => {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new DeadlineError(message)), Math.max(0, ms));
-  });
-  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
-};
+export const withDeadline = <T>(promise: Promise<T>, ms: number, message: string): Promise<T> =>
+  settleWithin(promise, ms, () => new DeadlineError(message));
 
 export interface BackoffPolicy {
   initialMs: number;
