@@ -70,10 +70,9 @@ export const createGuard = (spec: GuardSpec) => {
     breaker: new ConsecutiveBreaker(spec.failureThreshold),
   });
   // The caller gets its rejection at the deadline even if the inner call never settles; the breaker counts it.
-  const within = (ms: number): GuardPolicy => {
-    const limit = Math.max(ms, spec.timeoutMs);
-    return { execute: (fn) => breaker.execute(() => bounded(limit, fn)) };
-  };
-  const policy = within(spec.timeoutMs);
+  const under = (ms: number): GuardPolicy => ({ execute: (fn) => breaker.execute(() => bounded(ms, fn)) });
+  const policy = under(spec.timeoutMs);
+  // Every publish asks for its bound: the usual one is built once, a longer one (a large publish) on demand.
+  const within = (ms: number): GuardPolicy => (ms <= spec.timeoutMs ? policy : under(ms));
   return { breaker, policy, within, state: (): BreakerState => stateName(breaker.state) };
 };
