@@ -11,13 +11,14 @@
 //
 // e.g. the cost of the metrics: bun bench/paired-producers.ts --b "PROMETHEUS_ENABLED=false"
 
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { wrk } from "./lib/load.ts";
+import { wrk, wrkPostScript } from "./lib/load.ts";
 import { BINARY, cpuSeconds, startRole, waitFor } from "./lib/proc.ts";
 import { createTopic, deleteTopics, KAFKA_BROKERS, runId } from "./lib/services.ts";
 import { median, round } from "./lib/stats.ts";
+import { SINGLE_EVENT } from "./scenarios/ingest-single.ts";
 
 const argOf = (name: string): string | undefined => {
   const at = process.argv.indexOf(name);
@@ -42,18 +43,9 @@ const rounds = number("--rounds", 6);
 const seconds = number("--seconds", 10);
 const warm = number("--warm", 20);
 const connections = number("--connections", 32);
-const EVENT = {
-  level: "INFO",
-  source: "checkout",
-  message: "order 81723 paid by card 4242, 3 items, 59.90 EUR",
-};
 
 const dir = mkdtempSync(join(tmpdir(), "bench-paired-"));
-const script = join(dir, "post.lua");
-writeFileSync(
-  script,
-  `wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = [[${JSON.stringify(EVENT)}]]\n`,
-);
+const script = wrkPostScript(dir, JSON.stringify(SINGLE_EVENT));
 const id = runId();
 const sides = (["a", "b"] as const).map((name) => ({
   name: name.toUpperCase(),

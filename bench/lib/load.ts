@@ -1,5 +1,7 @@
 // Load drivers: a closed loop (N workers, as fast as answers come) and a paced open loop; wrk for cached reads.
 
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { ensureDebianPackages } from "../../scripts/debian-packages.ts";
 import type { Phase } from "./progress.ts";
 
@@ -130,6 +132,16 @@ export interface WrkResult {
 
 const toMs = (v: string, unit: string): number =>
   Number(v) * (unit === "us" ? 0.001 : unit === "s" ? 1000 : unit === "m" ? 60_000 : 1);
+
+/** Writes a wrk Lua script into `dir` that POSTs `body` as JSON on every request; returns its path. */
+export const wrkPostScript = (dir: string, body: string): string => {
+  const script = join(dir, "post.lua");
+  writeFileSync(
+    script,
+    `wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = [[${body}]]\n`,
+  );
+  return script;
+};
 
 /** wrk with --latency (installed first when missing); `script` is a Lua file (e.g. to POST a body). */
 export const wrk = async (

@@ -1,13 +1,13 @@
 // ingest, single events: one ~100-byte event per request over 64 connections (wrk) to /ingest and /ingest/async,
 // beside a bare kafkajs producer sending the same single messages with the same concurrency, same run.
 
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_EVENT_LIMITS, makeEventParser } from "../../src/domain/log-event.ts";
 import { encodeEvent } from "../../src/domain/wire.ts";
 import type { BenchOptions, ResultBuilder } from "../lib/context.ts";
-import { timedLoop, type WrkResult, wrk } from "../lib/load.ts";
+import { timedLoop, type WrkResult, wrk, wrkPostScript } from "../lib/load.ts";
 import { startRole, waitFor } from "../lib/proc.ts";
 import { note, phase } from "../lib/progress.ts";
 import { compare, figure } from "../lib/results.ts";
@@ -15,7 +15,8 @@ import { createTopic, deleteTopics, KAFKA_BROKERS, kafka, runId, topicEvents } f
 import { median, summarize } from "../lib/stats.ts";
 
 const CONNECTIONS = 64;
-const EVENT = {
+/** The single event both the scenario and bench/paired-producers.ts post (98 bytes of JSON). */
+export const SINGLE_EVENT = {
   level: "INFO",
   source: "checkout",
   message: "order 81723 paid by card 4242, 3 items, 59.90 EUR",
@@ -41,10 +42,10 @@ export const singleEvents = async (res: ResultBuilder, opts: BenchOptions): Prom
   const warmSeconds = opts.tiny ? 1 : 20;
   // Three rounds: on this shared machine one 10 s round of the same load moves by a fifth either way.
   const rounds = opts.rounds ?? 3;
-  const body = JSON.stringify(EVENT);
-  const parsed = makeEventParser(DEFAULT_EVENT_LIMITS)(EVENT, Date.now(), "");
+  const body = JSON.stringify(SINGLE_EVENT);
+  const parsed = makeEventParser(DEFAULT_EVENT_LIMITS)(SINGLE_EVENT, Date.now(), "");
   if (!parsed.ok) throw new Error("the bench event is invalid");
-  const message = { key: EVENT.source, value: encodeEvent(parsed.event) };
+  const message = { key: SINGLE_EVENT.source, value: encodeEvent(parsed.event) };
   Object.assign(res.params, {
     singleConnections: CONNECTIONS,
     singleSeconds: seconds,
@@ -55,11 +56,7 @@ export const singleEvents = async (res: ResultBuilder, opts: BenchOptions): Prom
   });
 
   const dir = mkdtempSync(join(tmpdir(), "bench-single-"));
-  const script = join(dir, "post.lua");
-  writeFileSync(
-    script,
-    `wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = [[${body}]]\n`,
-  );
+  const script = wrkPostScript(dir, body);
   const id = runId();
   const topics = { ours: `bench_single_ours_${id}`, ref: `bench_single_ref_${id}` };
   await Promise.all(Object.values(topics).map((t) => createTopic(t, 6)));
