@@ -53,12 +53,16 @@ export const settleWithin = <T>(promise: Promise<T>, ms: number, expired: () => 
  * for the call to observe; no call here takes a signal, and the bookkeeping cost the producer 4-6 % of its
  * CPU per single event (docs/ingest-performance.md).
  */
-export const bounded = <T>(ms: number, fn: () => PromiseLike<T> | T): Promise<T> =>
-  settleWithin(
-    Promise.resolve().then(fn),
-    ms,
-    () => new TaskCancelledError(`Operation timed out after ${ms}ms`),
-  );
+export const bounded = <T>(ms: number, fn: () => PromiseLike<T> | T): Promise<T> => {
+  // fn starts now, not a microtask later: callers see its first synchronous steps before they go on.
+  let call: Promise<T>;
+  try {
+    call = Promise.resolve(fn());
+  } catch (error) {
+    call = Promise.reject(error);
+  }
+  return settleWithin(call, ms, () => new TaskCancelledError(`Operation timed out after ${ms}ms`));
+};
 
 /** The breaker and the policy that runs a call under both guards (the breaker outside the time bound). */
 export const createGuard = (spec: GuardSpec) => {

@@ -10,6 +10,15 @@ describe("bounded", () => {
     await expect(bounded(1000, async () => Promise.reject(failure))).rejects.toBe(failure);
   });
 
+  test("the call starts before bounded() returns", async () => {
+    let started = false;
+    const bound = bounded(1000, async () => {
+      started = true;
+    });
+    expect(started).toBe(true);
+    await bound;
+  });
+
   test("a call that throws before returning a promise rejects with its error at once", async () => {
     const failure = new Error("thrown");
     const started = performance.now();
