@@ -7,6 +7,16 @@ import type { OtlpLogRecord, OtlpLogsRequest, OtlpResourceLogs, OtlpScopeLogs } 
 
 type Json = Record<string, unknown>;
 
+/**
+ * Paths name the field an error is about. Building them for every field of every record cost as much as the
+ * rest of the reading, so a request is read without them first (at() and atIndex() hand the path back
+ * unchanged); only a request that fails is read again with them, to name the field. Reading is synchronous
+ * and deterministic: the second reading fails at the same field.
+ */
+let naming = false;
+const at = (path: string, step: string): string => (naming ? path + step : path);
+const atIndex = (path: string, index: number): string => (naming ? `${path}[${index}]` : path);
+
 const refuse = (path: string, problem: string): never => {
   throw new DomainError("validation_failed", `${path} ${problem}`, {
     details: [{ field: path, message: problem }],
@@ -65,27 +75,31 @@ const anyValue = (v: unknown, path: string, depth: number): AttrValue => {
   if (depth > MAX_NESTING) refuse(path, `is nested more than ${MAX_NESTING} deep`);
   if (v === undefined || v === null) return null;
   const o = objectAt(v, path);
-  if ("stringValue" in o) return text(o.stringValue, `${path}.stringValue`);
+  if ("stringValue" in o) return text(o.stringValue, at(path, ".stringValue"));
   if ("boolValue" in o) return o.boolValue === true;
-  if ("intValue" in o) return int64(o.intValue, `${path}.intValue`);
+  if ("intValue" in o) return int64(o.intValue, at(path, ".intValue"));
   if ("doubleValue" in o) {
     const d = o.doubleValue;
     if (typeof d === "number") return d;
     // Infinity and NaN travel as strings; kept as text, as the protobuf path keeps them.
-    return typeof d === "string" ? d : refuse(`${path}.doubleValue`, "must be a number");
+    return typeof d === "string" ? d : refuse(at(path, ".doubleValue"), "must be a number");
   }
-  if ("bytesValue" in o) return text(o.bytesValue, `${path}.bytesValue`);
+  if ("bytesValue" in o) return text(o.bytesValue, at(path, ".bytesValue"));
   if ("arrayValue" in o) {
-    const values = listAt(objectAt(o.arrayValue, `${path}.arrayValue`).values, `${path}.arrayValue.values`);
-    return values.map((item, i) => anyValue(item, `${path}.arrayValue.values[${i}]`, depth + 1));
+    const values = listAt(
+      objectAt(o.arrayValue, at(path, ".arrayValue")).values,
+      at(path, ".arrayValue.values"),
+    );
+    return values.map((item, i) => anyValue(item, atIndex(at(path, ".arrayValue.values"), i), depth + 1));
   }
   if ("kvlistValue" in o) {
     const out = emptyObject();
     const values = listAt(
-      objectAt(o.kvlistValue, `${path}.kvlistValue`).values,
-      `${path}.kvlistValue.values`,
+      objectAt(o.kvlistValue, at(path, ".kvlistValue")).values,
+      at(path, ".kvlistValue.values"),
     );
-    for (const [key, value] of attributes(values, `${path}.kvlistValue.values`, depth + 1)) out[key] = value;
+    for (const [key, value] of attributes(values, at(path, ".kvlistValue.values"), depth + 1))
+      out[key] = value;
     return out;
   }
   return null;
@@ -93,8 +107,9 @@ const anyValue = (v: unknown, path: string, depth: number): AttrValue => {
 
 const attributes = (list: unknown[], path: string, depth: number): AttrEntries =>
   list.map((item, i) => {
-    const kv = objectAt(item, `${path}[${i}]`);
-    return [text(kv.key, `${path}[${i}].key`), anyValue(kv.value, `${path}[${i}].value`, depth + 1)];
+    const here = atIndex(path, i);
+    const kv = objectAt(item, here);
+    return [text(kv.key, at(here, ".key")), anyValue(kv.value, at(here, ".value"), depth + 1)];
   });
 
 const hexId = (v: unknown, path: string): string => {
@@ -105,34 +120,34 @@ const hexId = (v: unknown, path: string): string => {
 const logRecord = (v: unknown, path: string): OtlpLogRecord => {
   const o = objectAt(v, path);
   return {
-    timeMs: nanosToMs(o.timeUnixNano, `${path}.timeUnixNano`),
-    observedMs: nanosToMs(o.observedTimeUnixNano, `${path}.observedTimeUnixNano`),
-    severityNumber: severityNumber(o.severityNumber, `${path}.severityNumber`),
-    severityText: text(o.severityText, `${path}.severityText`),
-    body: o.body === undefined ? undefined : anyValue(o.body, `${path}.body`, 1),
-    attributes: attributes(listAt(o.attributes, `${path}.attributes`), `${path}.attributes`, 1),
-    traceId: hexId(o.traceId, `${path}.traceId`),
-    spanId: hexId(o.spanId, `${path}.spanId`),
-    eventName: text(o.eventName, `${path}.eventName`),
+    timeMs: nanosToMs(o.timeUnixNano, at(path, ".timeUnixNano")),
+    observedMs: nanosToMs(o.observedTimeUnixNano, at(path, ".observedTimeUnixNano")),
+    severityNumber: severityNumber(o.severityNumber, at(path, ".severityNumber")),
+    severityText: text(o.severityText, at(path, ".severityText")),
+    body: o.body === undefined ? undefined : anyValue(o.body, at(path, ".body"), 1),
+    attributes: attributes(listAt(o.attributes, at(path, ".attributes")), at(path, ".attributes"), 1),
+    traceId: hexId(o.traceId, at(path, ".traceId")),
+    spanId: hexId(o.spanId, at(path, ".spanId")),
+    eventName: text(o.eventName, at(path, ".eventName")),
   };
 };
 
 const scopeLogs = (v: unknown, path: string, count: { records: number; max: number }): OtlpScopeLogs => {
   const o = objectAt(v, path);
-  const scope = o.scope === undefined || o.scope === null ? {} : objectAt(o.scope, `${path}.scope`);
-  const records = listAt(o.logRecords, `${path}.logRecords`);
+  const scope = o.scope === undefined || o.scope === null ? {} : objectAt(o.scope, at(path, ".scope"));
+  const records = listAt(o.logRecords, at(path, ".logRecords"));
   count.records += records.length;
   if (count.records > count.max)
     throw new DomainError("payload_too_large", `a request holds at most ${count.max} log records`);
   return {
-    name: text(scope.name, `${path}.scope.name`),
-    version: text(scope.version, `${path}.scope.version`),
+    name: text(scope.name, at(path, ".scope.name")),
+    version: text(scope.version, at(path, ".scope.version")),
     attributes: attributes(
-      listAt(scope.attributes, `${path}.scope.attributes`),
-      `${path}.scope.attributes`,
+      listAt(scope.attributes, at(path, ".scope.attributes")),
+      at(path, ".scope.attributes"),
       1,
     ),
-    records: records.map((r, i) => logRecord(r, `${path}.logRecords[${i}]`)),
+    records: records.map((r, i) => logRecord(r, atIndex(at(path, ".logRecords"), i))),
   };
 };
 
@@ -143,21 +158,36 @@ const resourceLogs = (
 ): OtlpResourceLogs => {
   const o = objectAt(v, path);
   const resource =
-    o.resource === undefined || o.resource === null ? {} : objectAt(o.resource, `${path}.resource`);
-  const attrs = listAt(resource.attributes, `${path}.resource.attributes`);
+    o.resource === undefined || o.resource === null ? {} : objectAt(o.resource, at(path, ".resource"));
+  const attrs = listAt(resource.attributes, at(path, ".resource.attributes"));
   return {
-    attributes: attributes(attrs, `${path}.resource.attributes`, 1),
-    scopes: listAt(o.scopeLogs, `${path}.scopeLogs`).map((s, i) =>
-      scopeLogs(s, `${path}.scopeLogs[${i}]`, count),
+    attributes: attributes(attrs, at(path, ".resource.attributes"), 1),
+    scopes: listAt(o.scopeLogs, at(path, ".scopeLogs")).map((s, i) =>
+      scopeLogs(s, atIndex(at(path, ".scopeLogs"), i), count),
     ),
   };
 };
 
 /** An ExportLogsServiceRequest parsed from JSON; a 400 naming the first field that is not what OTLP says. */
 export const readOtlpJson = (body: unknown, maxRecords: number): OtlpLogsRequest => {
+  try {
+    return read(body, maxRecords);
+  } catch (error) {
+    if (!(error instanceof DomainError) || error.code !== "validation_failed") throw error;
+    naming = true;
+    try {
+      read(body, maxRecords);
+    } finally {
+      naming = false;
+    }
+    throw error;
+  }
+};
+
+const read = (body: unknown, maxRecords: number): OtlpLogsRequest => {
   const root = objectAt(body, "body");
   const count = { records: 0, max: maxRecords };
   return listAt(root.resourceLogs, "resourceLogs").map((r, i) =>
-    resourceLogs(r, `resourceLogs[${i}]`, count),
+    resourceLogs(r, atIndex("resourceLogs", i), count),
   );
 };

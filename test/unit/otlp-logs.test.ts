@@ -169,6 +169,42 @@ describe("decoding", () => {
       readOtlpJson({ resourceLogs: [{ scopeLogs: [{ logRecords: [{ traceId: "zz" }] }] }] }, 10),
     ).toThrow("traceId must be hex");
   });
+
+  test("a field deep in a record is named by its whole path, and the next request reads as usual", () => {
+    const nested = (value: unknown) => ({
+      resourceLogs: [
+        {},
+        {
+          scopeLogs: [
+            {
+              logRecords: [
+                {},
+                {
+                  attributes: [
+                    { key: "ok", value: { stringValue: "x" } },
+                    { key: "list", value: { arrayValue: { values: [{ intValue: "1" }, value] } } },
+                  ],
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    });
+    const error = (() => {
+      try {
+        readOtlpJson(nested({ kvlistValue: { values: [{ key: 7 }] } }), 10);
+      } catch (e) {
+        return e;
+      }
+    })() as DomainError;
+    const field =
+      "resourceLogs[1].scopeLogs[0].logRecords[1].attributes[1].value.arrayValue.values[1].kvlistValue.values[0].key";
+    expect(error.message).toBe(`${field} must be a string`);
+    expect(error.details).toEqual([{ field, message: "must be a string" }]);
+    const read = readOtlpJson(nested({ boolValue: true }), 10);
+    expect(read[1]?.scopes[0]?.records[1]?.attributes[1]).toEqual(["list", [1, true]]);
+  });
 });
 
 describe("mapping", () => {
