@@ -1,5 +1,5 @@
 // e2e: sustained events/s through HTTP → Kafka → PostgreSQL, and freshness (accepted → found by
-// GET /logs/{id}) at 25, 50, 75 and 100 % of the measured maximum.
+// GET /logs/{id}) in paced phases at 25 to 100 % of the measured maximum.
 
 import postgres from "postgres";
 import { visibleWatermark } from "../../src/adapters/store/postgres/reader.ts";
@@ -78,7 +78,7 @@ export const e2e = async (opts: BenchOptions) => {
     };
     const stored = (): Promise<number> => visibleWatermark(sql);
     const drain = async (label: string) => {
-      for (const until = Date.now() + 600_000; Date.now() < until; await Bun.sleep(100))
+      for (const until = Date.now() + 600_000; Date.now() < until; await Bun.sleep(20))
         if ((await stored()) >= accepted) return;
       throw new Error(`${label}: ${await stored()} of ${accepted} stored after 10 min`);
     };
@@ -142,21 +142,29 @@ export const e2e = async (opts: BenchOptions) => {
           })(),
         );
       });
-      await Promise.all(probes);
+      const posted = performance.now();
       await drain(`${pct} %`);
+      // What the pipeline still held when the load stopped, as time: a pipeline that falls behind the offered
+      // rate ends the phase with a backlog that grows with the phase; one that keeps up, with its latency.
+      const backlogMs = performance.now() - posted;
+      await Promise.all(probes);
       p.done();
-      const storedRate = ((await stored()) - startStored) / ((performance.now() - ts) / 1000);
+      const storedRate = ((await stored()) - startStored) / ((posted - ts) / 1000);
       const s = summarize(fresh);
       res.figures.push(
         figure({ name: `${pct} %: offered`, unit: "events/s", value: rate * BATCH }),
         figure({ name: `${pct} %: stored`, unit: "events/s", value: storedRate }),
         figure({ name: `${pct} %: freshness p50`, unit: "ms", value: s.p50, detail: { samples: s.n } }),
         figure({ name: `${pct} %: freshness p99`, unit: "ms", value: s.p99, detail: { samples: s.n } }),
+        figure({ name: `${pct} %: backlog stored after the last post`, unit: "ms", value: backlogMs }),
         figure({ name: `${pct} %: request p99`, unit: "ms", value: summarize(out.latencies).p99 }),
       );
       if (out.failures) res.notes.push(`${pct} %: ${out.failures} batches refused (${out.firstError})`);
-      // Sustained: stored as fast as offered (within 3 %), fresh within a second at p99.
-      if (s.p99 <= 1000 && storedRate >= 0.97 * rate * BATCH && !out.failures)
+      // Sustained: fresh within a second at p99, and what was accepted by the end stored within a second of
+      // it (a pipeline 7 % slower than offered would end 15 s a second behind). The stored rate is the
+      // phase's events over its posting time; it once included the wait for the last rows, which counted
+      // the pipeline's latency against its throughput and failed phases that kept up at 0.5 s of latency.
+      if (s.p99 <= 1000 && backlogMs <= 1000 && storedRate >= 0.97 * rate * BATCH && !out.failures)
         freshWithin1s = Math.max(freshWithin1s, storedRate);
     }
     res.figures.push(
