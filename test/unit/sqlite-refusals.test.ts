@@ -59,7 +59,12 @@ describe("sqlite store refusals", () => {
       await store.reader.stop();
     });
 
-    for (const field of ["source", "message", "level"] as const)
+    for (const [field, column] of [
+      ["source", "source"],
+      ["message", "message"],
+      ["level", "level"],
+      ["timestamp", "ts"],
+    ] as const)
       it(`${where}: an event without ${field} fails its batch as UnstorableError and stores none of it`, async () => {
         const store = createSqliteStore(path());
         const refused = store.writer.write(batch([event("ok-1"), event("bad", { [field]: null })]));
@@ -68,7 +73,7 @@ describe("sqlite store refusals", () => {
           (e: unknown) => e,
         );
         expect(error).toBeInstanceOf(UnstorableError);
-        expect((error as Error).message).toContain(`log_events.${field}`);
+        expect((error as Error).message).toContain(`log_events.${column}`);
         expect(await store.writer.write(batch([event("ok-2")], 5))).toEqual({ inserted: 1, duplicates: 0 });
         const ids = store.db.query<{ id: string }, []>("SELECT id FROM log_events ORDER BY id").all();
         expect(ids.map((r) => r.id)).toEqual(["ok-2"]);

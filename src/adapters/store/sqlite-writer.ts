@@ -10,12 +10,21 @@ import { createSqliteRetention, type SqliteRetentionOptions } from "./sqlite-ret
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
 
-const REQUIRED = ["id", "level", "source", "message", "timestamp"] as const;
+/** The event's fields that log_events holds NOT NULL, and their columns. */
+const REQUIRED = [
+  ["id", "id"],
+  ["level", "level"],
+  ["source", "source"],
+  ["message", "message"],
+  ["timestamp", "ts"],
+] as const;
 
-/** Why OR IGNORE skipped a row whose id is not stored: the event fields log_events holds NOT NULL. */
+/** Why OR IGNORE skipped a row whose id is not stored: the NOT NULL columns the event leaves empty. */
 const refusal = (event: SourcedEvent["event"]): UnstorableError => {
-  const missing = REQUIRED.filter((field) => event[field] === null || event[field] === undefined);
-  const what = missing.length ? `log_events.${missing.join(", log_events.")}` : "a column of log_events";
+  const missing = REQUIRED.filter(([field]) => event[field] === null || event[field] === undefined);
+  const what = missing.length
+    ? missing.map(([, column]) => `log_events.${column}`).join(", ")
+    : "a column of log_events";
   return new UnstorableError(`NOT NULL constraint failed: ${what} (event ${String(event.id)})`);
 };
 
