@@ -26,7 +26,14 @@ export const e2e = async (opts: BenchOptions) => {
   const res = new ResultBuilder("e2e", opts);
   const seconds = opts.tiny ? 2 : 15;
   const distinct = opts.tiny ? 5 : 200;
-  Object.assign(res.params, { batchEvents: BATCH, phaseSeconds: seconds, saturationConcurrency: 4 });
+  // --consumers N: N consumer processes of one group write to the one database (writers that scale out).
+  const consumerCount = opts.consumers ?? 1;
+  Object.assign(res.params, {
+    batchEvents: BATCH,
+    phaseSeconds: seconds,
+    saturationConcurrency: 4,
+    consumers: consumerCount,
+  });
   const id = runId();
   const topic = `bench_e2e_${id}`;
   const db = `logproc_bench_e2e_${id}`;
@@ -38,7 +45,9 @@ export const e2e = async (opts: BenchOptions) => {
     KAFKA_CONSUMER_GROUP: `bench_e2e_${id}`,
   };
   const producer = startRole("producer", kafkaEnv);
-  const consumer = startRole("consumer", { ...kafkaEnv, POSTGRES_URL: dbUrl(db) });
+  const consumers = Array.from({ length: consumerCount }, () =>
+    startRole("consumer", { ...kafkaEnv, POSTGRES_URL: dbUrl(db) }),
+  );
   const gateway = startRole("gateway", {
     POSTGRES_URL: dbUrl(db),
     CACHE_TTL_MS: "0",
@@ -50,7 +59,7 @@ export const e2e = async (opts: BenchOptions) => {
     const gw = `http://127.0.0.1:${gateway.ports.gateway}/gateway/api/query`;
     await Promise.all([
       waitFor(`${pr}/health`, 60_000, producer),
-      waitFor(`http://127.0.0.1:${consumer.ports.consumer}/actuator/health`, 60_000, consumer),
+      ...consumers.map((c) => waitFor(`http://127.0.0.1:${c.ports.consumer}/actuator/health`, 60_000, c)),
       waitFor(`${gw}/health`, 60_000, gateway),
     ]);
     // Templates; each post gets fresh ids and the current time, so every event is new and fresh.
@@ -180,7 +189,7 @@ export const e2e = async (opts: BenchOptions) => {
     res.params.countsMatch = res.params.accepted === res.params.stored;
   } finally {
     await sql.end();
-    for (const r of [producer, consumer, gateway]) res.rss(r.name, (await r.stop()).peakRssBytes);
+    for (const r of [producer, ...consumers, gateway]) res.rss(r.name, (await r.stop()).peakRssBytes);
     await dropDatabase(db);
     await deleteTopics([topic]);
   }
