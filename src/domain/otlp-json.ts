@@ -86,27 +86,23 @@ const anyValue = (v: unknown, path: string, depth: number): AttrValue => {
   }
   if ("bytesValue" in o) return text(o.bytesValue, at(path, ".bytesValue"));
   if ("arrayValue" in o) {
-    const values = listAt(
-      objectAt(o.arrayValue, at(path, ".arrayValue")).values,
-      at(path, ".arrayValue.values"),
-    );
-    return values.map((item, i) => anyValue(item, atIndex(at(path, ".arrayValue.values"), i), depth + 1));
+    const valuesPath = at(path, ".arrayValue.values");
+    const values = listAt(objectAt(o.arrayValue, at(path, ".arrayValue")).values, valuesPath);
+    return values.map((item, i) => anyValue(item, atIndex(valuesPath, i), depth + 1));
   }
   if ("kvlistValue" in o) {
     const out = emptyObject();
-    const values = listAt(
-      objectAt(o.kvlistValue, at(path, ".kvlistValue")).values,
-      at(path, ".kvlistValue.values"),
-    );
-    for (const [key, value] of attributes(values, at(path, ".kvlistValue.values"), depth + 1))
+    const kvlist = objectAt(o.kvlistValue, at(path, ".kvlistValue"));
+    for (const [key, value] of attributesAt(kvlist.values, at(path, ".kvlistValue.values"), depth + 1))
       out[key] = value;
     return out;
   }
   return null;
 };
 
-const attributes = (list: unknown[], path: string, depth: number): AttrEntries =>
-  list.map((item, i) => {
+/** A list of key/value attributes (absent: none). */
+const attributesAt = (v: unknown, path: string, depth: number): AttrEntries =>
+  listAt(v, path).map((item, i) => {
     const here = atIndex(path, i);
     const kv = objectAt(item, here);
     return [text(kv.key, at(here, ".key")), anyValue(kv.value, at(here, ".value"), depth + 1)];
@@ -125,7 +121,7 @@ const logRecord = (v: unknown, path: string): OtlpLogRecord => {
     severityNumber: severityNumber(o.severityNumber, at(path, ".severityNumber")),
     severityText: text(o.severityText, at(path, ".severityText")),
     body: o.body === undefined ? undefined : anyValue(o.body, at(path, ".body"), 1),
-    attributes: attributes(listAt(o.attributes, at(path, ".attributes")), at(path, ".attributes"), 1),
+    attributes: attributesAt(o.attributes, at(path, ".attributes"), 1),
     traceId: hexId(o.traceId, at(path, ".traceId")),
     spanId: hexId(o.spanId, at(path, ".spanId")),
     eventName: text(o.eventName, at(path, ".eventName")),
@@ -135,19 +131,16 @@ const logRecord = (v: unknown, path: string): OtlpLogRecord => {
 const scopeLogs = (v: unknown, path: string, count: { records: number; max: number }): OtlpScopeLogs => {
   const o = objectAt(v, path);
   const scope = o.scope === undefined || o.scope === null ? {} : objectAt(o.scope, at(path, ".scope"));
-  const records = listAt(o.logRecords, at(path, ".logRecords"));
+  const recordsPath = at(path, ".logRecords");
+  const records = listAt(o.logRecords, recordsPath);
   count.records += records.length;
   if (count.records > count.max)
     throw new DomainError("payload_too_large", `a request holds at most ${count.max} log records`);
   return {
     name: text(scope.name, at(path, ".scope.name")),
     version: text(scope.version, at(path, ".scope.version")),
-    attributes: attributes(
-      listAt(scope.attributes, at(path, ".scope.attributes")),
-      at(path, ".scope.attributes"),
-      1,
-    ),
-    records: records.map((r, i) => logRecord(r, atIndex(at(path, ".logRecords"), i))),
+    attributes: attributesAt(scope.attributes, at(path, ".scope.attributes"), 1),
+    records: records.map((r, i) => logRecord(r, atIndex(recordsPath, i))),
   };
 };
 
@@ -159,12 +152,10 @@ const resourceLogs = (
   const o = objectAt(v, path);
   const resource =
     o.resource === undefined || o.resource === null ? {} : objectAt(o.resource, at(path, ".resource"));
-  const attrs = listAt(resource.attributes, at(path, ".resource.attributes"));
+  const scopesPath = at(path, ".scopeLogs");
   return {
-    attributes: attributes(attrs, at(path, ".resource.attributes"), 1),
-    scopes: listAt(o.scopeLogs, at(path, ".scopeLogs")).map((s, i) =>
-      scopeLogs(s, atIndex(at(path, ".scopeLogs"), i), count),
-    ),
+    attributes: attributesAt(resource.attributes, at(path, ".resource.attributes"), 1),
+    scopes: listAt(o.scopeLogs, scopesPath).map((s, i) => scopeLogs(s, atIndex(scopesPath, i), count)),
   };
 };
 
