@@ -48,7 +48,10 @@ export const waitFor = async <T>(
   throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
 };
 
-export const startEmbedded = async (): Promise<Embedded> => {
+/** What logproc says when another process took one of its ports after freePort() found it free. */
+const PORT_TAKEN = /Failed to start server\. Is port \d+ in use\?/;
+
+export const startEmbedded = async (attempt = 1): Promise<Embedded> => {
   const dataDir = mkdtempSync(join(tmpdir(), "logproc-deploy-"));
   const ports = { producer: freePort(), consumer: freePort(), gateway: freePort() };
   // A clean environment: a developer's POSTGRES_URL or KAFKA_BOOTSTRAP_SERVERS must not leak in.
@@ -82,14 +85,18 @@ export const startEmbedded = async (): Promise<Embedded> => {
   };
   try {
     for (const r of ROLES) {
-      await waitFor(`${r.role} health`, async () => {
-        if (proc.exitCode !== null) throw new Error(`logproc exited with ${proc.exitCode}:\n${stderr}`);
+      const up = await waitFor(`${r.role} health`, async () => {
+        if (proc.exitCode !== null) return "exited";
         const res = await fetch(url(r.role, r.health));
-        return res.status === 200 ? true : undefined;
+        return res.status === 200 ? "up" : undefined;
       });
+      if (up === "exited") throw new Error(`logproc exited with ${proc.exitCode}:\n${stderr}`);
     }
   } catch (error) {
     await stop();
+    // A port is free when freePort() looks and may be taken (an outgoing connection, another test) before
+    // logproc binds it: start again on new ports.
+    if (attempt < 3 && PORT_TAKEN.test(stderr)) return startEmbedded(attempt + 1);
     throw error;
   }
   return { ports, url, logs: () => stderr, stop };
