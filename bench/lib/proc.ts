@@ -2,18 +2,14 @@
 
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { freePort } from "../../scripts/free-port.ts";
+
+export { freePort };
 
 export const ROOT = resolve(import.meta.dir, "../..");
 export const BINARY = join(ROOT, "dist/logproc");
 export const BUN = join(ROOT, "node_modules/.bin/bun");
 export const KAFKA_LIBS = join(process.env.HOME ?? "/root", ".cache/logproc/kafka-4.1.1/libs");
-
-export const freePort = (): number => {
-  const server = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = server.port;
-  server.stop(true);
-  return port;
-};
 
 /** VmHWM (peak resident set) of a live process, in bytes; NaN once it has gone. */
 export const peakRss = (pid: number): number => {

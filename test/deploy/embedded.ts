@@ -3,7 +3,10 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort } from "../../scripts/free-port.ts";
 import { REPO, ROLES, type RoleName } from "./roles.ts";
+
+export { freePort };
 
 export interface Embedded {
   ports: Record<RoleName, number>;
@@ -12,14 +15,6 @@ export interface Embedded {
   logs(): string;
   stop(): Promise<void>;
 }
-
-export const freePort = (): number => {
-  const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response() });
-  const port = server.port;
-  server.stop(true);
-  if (port === undefined) throw new Error("no free port");
-  return port;
-};
 
 /** LOGPROC_BIN=dist/logproc tests the compiled binary; by default the current sources run under Bun. */
 const command = (): string[] => {

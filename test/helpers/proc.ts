@@ -3,18 +3,13 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { freePort } from "../../scripts/free-port.ts";
+
+export { freePort };
 
 export const ROOT = resolve(import.meta.dir, "../..");
 export const BINARY = join(ROOT, "dist/logproc");
 export const BUN = join(ROOT, "node_modules/.bin/bun");
-
-/** A TCP port nobody listens on right now. */
-export const freePort = (): number => {
-  const server = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = server.port;
-  server.stop(true);
-  return port;
-};
 
 export const tempDir = (prefix = "logproc-"): string => mkdtempSync(join(tmpdir(), prefix));
 

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { Redis } from "ioredis";
 import { silentLogger } from "../../src/observability/logger.ts";
 import { createCache } from "../../src/roles/adapters.ts";
+import { freePort } from "../helpers/proc.ts";
 import { uniqueName } from "../helpers/services.ts";
 import { createGatewayFixture, eventually, type GatewayFixture } from "./gateway-fixture.ts";
 
@@ -25,13 +26,6 @@ const services = async (action: "start" | "stop"): Promise<void> => {
   const code = await proc.exited;
   if (code !== 0)
     throw new Error(`services.sh ${action} redis failed: ${await new Response(proc.stderr).text()}`);
-};
-
-const freePort = (): number => {
-  const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data: () => {} } });
-  const p = probe.port;
-  probe.stop(true);
-  return p;
 };
 
 let f: GatewayFixture;

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { type BrowserContext, chromium } from "playwright-core";
 import { ensureDebianPackages } from "../../scripts/debian-packages.ts";
+import { freePort } from "../../scripts/free-port.ts";
 
 const ROOT = resolve(import.meta.dir, "../..");
 const CHROMIUM = "/usr/bin/chromium";
@@ -12,13 +13,6 @@ const CHROMIUM = "/usr/bin/chromium";
 // Installed as this file loads, before any hook's clock starts: downloading Chromium takes longer than a
 // test's start bound (30 s), and the blocking apt-get would also stall the polling that bound times.
 ensureDebianPackages(["chromium"], [CHROMIUM]);
-
-const freePort = (): number => {
-  const server = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = server.port;
-  server.stop(true);
-  return port;
-};
 
 export interface System {
   /** Base URL of the gateway, e.g. http://127.0.0.1:1234 */
