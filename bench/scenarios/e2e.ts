@@ -4,6 +4,7 @@
 import postgres from "postgres";
 import { visibleWatermark } from "../../src/adapters/store/postgres/reader.ts";
 import { type BenchOptions, ResultBuilder } from "../lib/context.ts";
+import { cpuPerEvent, kafkaPids, postgresPids, readCpu } from "../lib/cpu.ts";
 import { generateArray, inputOf } from "../lib/data.ts";
 import { paced } from "../lib/load.ts";
 import { startRole, waitFor } from "../lib/proc.ts";
@@ -93,7 +94,16 @@ export const e2e = async (opts: BenchOptions) => {
     };
 
     // 1. Saturation: the producer as fast as 4 clients push; the maximum is what is stored per second overall.
+    // Where the two cores go meanwhile, per part of the pipeline (and this benchmark's own clients).
+    const cpuGroups = {
+      producer: () => [producer.pid],
+      consumer: () => consumers.map((c) => c.pid),
+      gateway: () => [gateway.pid],
+      kafka: kafkaPids,
+      postgresql: postgresPids,
+    };
     const sat = phase("e2e: saturation", seconds, "s");
+    const cpuBefore = readCpu(cpuGroups);
     const t0 = performance.now();
     const before = await stored();
     let stop = false;
@@ -111,10 +121,15 @@ export const e2e = async (opts: BenchOptions) => {
     clearTimeout(timerStop);
     await drain("saturation");
     sat.done();
-    const max = ((await stored()) - before) / ((performance.now() - t0) / 1000);
+    const satStored = (await stored()) - before;
+    const max = satStored / ((performance.now() - t0) / 1000);
+    const cpu = cpuPerEvent(cpuBefore, readCpu(cpuGroups), Math.max(1, satStored));
     res.params.saturationFailures = failures;
     res.figures.push(
       figure({ name: "sustained maximum (accepted and stored)", unit: "events/s", value: max }),
+      ...[...cpu].map(([part, us]) =>
+        figure({ name: `saturation: CPU per stored event, ${part}`, unit: "µs", value: us }),
+      ),
     );
 
     // 2. Paced phases at 25–100 % of it, sampling freshness on a few probes per second; steps of 10 % above
@@ -195,6 +210,7 @@ export const e2e = async (opts: BenchOptions) => {
   }
   res.notes.push(
     "Freshness: from the producer's 200 answer to the first GET /logs/{id} (polled every 20 ms) that finds the event.",
+    "Saturation CPU per stored event: CPU time of each part from /proc over the saturation phase (until the last row is stored), divided by the events it stored; benchmark = this process (the 4 clients that build and post the batches, the polls); other = the rest of the machine's busy time.",
   );
   note("e2e: done");
   return res.build();
