@@ -1,0 +1,169 @@
+// Where a stored row's PostgreSQL time goes: the consumer's writer stores the same batches into a fresh
+// database with logproc's schema, then into fresh databases with one index left out each; the server's CPU
+// (every PostgreSQL process, from /proc) per row, and what each index costs as the difference. The claim of
+// ids (log_event_ids) and the rest of a write are timed apart on the full schema.
+// Usage: bun bench/profile-store.ts [rows] [batch]   (default 200,000 rows in batches of 10,000)
+// ROUNDS=N (default 3); GIN_VARIANTS=1 adds the GIN pending list and work_mem settings tried (not taken).
+
+import postgres from "postgres";
+import { createPostgresStore } from "../src/adapters/store/postgres/store.ts";
+import type { LogEvent } from "../src/domain/log-event.ts";
+import type { SourcedEvent, WriteBatch } from "../src/ports/log-store.ts";
+import { postgresPids } from "./lib/cpu.ts";
+import { generateArray } from "./lib/data.ts";
+import { cpuSeconds } from "./lib/proc.ts";
+import { createDatabase, dbUrl, dropDatabase, runId } from "./lib/services.ts";
+
+const rows = Number(process.argv[2] ?? 200_000);
+const batchSize = Number(process.argv[3] ?? 10_000);
+const id = runId();
+
+/** CPU seconds of every PostgreSQL process now (backends come and go; see bench/lib/cpu.ts). */
+const serverCpu = (): number => postgresPids().reduce((n, pid) => n + (cpuSeconds(pid) || 0), 0);
+
+/** Leaving an index out of the schema: what its upkeep costs is the difference. */
+const VARIANTS: [string, ((db: string) => string) | undefined][] = [
+  ["logproc's schema", undefined],
+  ["without the GIN index on tsv", () => "drop index log_events_tsv"],
+  ["without (source, ts, id)", () => "drop index log_events_source_ts"],
+  ["without (level, ts, id) where not INFO", () => "drop index log_events_level_ts"],
+  ["without (seq)", () => "drop index log_events_seq"],
+  ["without (ts, id)", () => "drop index log_events_ts_id"],
+];
+/** gin_pending_list_limit is set on each partition's index (a partitioned index takes no storage parameters). */
+const PER_PARTITION_GIN = `do $$ declare r record; begin
+  for r in select relid from pg_partition_tree('log_events_tsv') where isleaf loop
+    execute format('alter index %s set (gin_pending_list_limit = 65536)', r.relid::regclass);
+  end loop; end $$`;
+if (process.env.GIN_VARIANTS)
+  VARIANTS.push(
+    ["work_mem 64 MB", (db) => `alter database ${db} set work_mem = '64MB'`],
+    [
+      "GIN pending list 64 MB, work_mem 64 MB",
+      (db) => `${PER_PARTITION_GIN}; alter database ${db} set work_mem = '64MB'`,
+    ],
+  );
+
+const events: LogEvent[] = generateArray({ count: rows, messageBytes: 250, seed: 5 });
+const batches: WriteBatch[] = [];
+for (let at = 0; at < rows; at += batchSize) {
+  const slice = events.slice(at, at + batchSize);
+  const sourced: SourcedEvent[] = slice.map((event, i) => ({ event, partition: 0, offset: String(at + i) }));
+  batches.push({
+    group: "profile",
+    topic: "profile",
+    events: sourced,
+    nextOffsets: new Map([[0, String(at + slice.length)]]),
+  });
+}
+
+interface Measured {
+  name: string;
+  seconds: number;
+  serverUs: number;
+}
+
+const measure = async (
+  name: string,
+  alter: ((db: string) => string) | undefined,
+  n: number,
+): Promise<Measured> => {
+  const db = `profile_store_${id}_${n}`;
+  await createDatabase(db);
+  const url = dbUrl(db);
+  const cfg = {
+    url,
+    readUrl: url,
+    username: undefined,
+    password: undefined,
+    ssl: "disable" as const,
+    sslCa: undefined,
+    queryTimeoutMs: 30_000,
+    poolSize: 2,
+  };
+  const store = createPostgresStore(cfg);
+  try {
+    await store.writer.start();
+    if (alter) {
+      const sql = postgres(url, { max: 1, onnotice: () => {} });
+      await sql.unsafe(alter(db));
+      await sql.end();
+    }
+    // The first batch warms the connections and the partition: not counted.
+    const [first, ...rest] = batches;
+    if (first) await store.writer.write(first);
+    const counted = rest.reduce((k, b) => k + b.events.length, 0);
+    const cpu0 = serverCpu();
+    const t0 = performance.now();
+    for (const batch of rest) await store.writer.write(batch);
+    const seconds = (performance.now() - t0) / 1000;
+    const serverUs = ((serverCpu() - cpu0) * 1e6) / counted;
+    console.log(`${name}: ${(counted / seconds).toFixed(0)} rows/s, server ${serverUs.toFixed(1)} µs/row`);
+    return { name, seconds, serverUs };
+  } finally {
+    await store.writer.stop();
+    await dropDatabase(db).catch(() => {});
+  }
+};
+
+/** The claim statement alone (as write-steps.ts sends it) into a fresh log_event_ids, per row. */
+const measureClaim = async (): Promise<number> => {
+  const db = `profile_store_${id}_claim`;
+  await createDatabase(db);
+  const url = dbUrl(db);
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    await sql`create table log_event_ids (id text collate "C" primary key, ts timestamptz not null)`;
+    await sql`create index log_event_ids_ts on log_event_ids using brin (ts)`;
+    const [first, ...rest] = batches;
+    const claim = async (b: WriteBatch) => {
+      const ids = b.events.map((s) => s.event.id).sort();
+      const ts = b.events.map((s) => s.event.timestamp);
+      await sql`
+        insert into log_event_ids (id, ts)
+        select id, to_timestamp(ms / 1000) + ms % 1000 * interval '1 millisecond'
+        from unnest(${ids}::text[], ${ts}::int8[]) as c (id, ms)
+        on conflict (id) do nothing`;
+    };
+    if (first) await claim(first);
+    const counted = rest.reduce((k, b) => k + b.events.length, 0);
+    const cpu0 = serverCpu();
+    for (const b of rest) await claim(b);
+    const us = ((serverCpu() - cpu0) * 1e6) / counted;
+    console.log(`claim of ids alone: server ${us.toFixed(1)} µs/row`);
+    return us;
+  } finally {
+    await sql.end();
+    await dropDatabase(db).catch(() => {});
+  }
+};
+
+/** Rounds over every variant, in turn forwards and backwards: a slower stretch of the machine hits all alike. */
+const ROUNDS = Number(process.env.ROUNDS ?? 3);
+const byVariant = new Map<string, number[]>(VARIANTS.map(([name]) => [name, []]));
+const claims: number[] = [];
+let n = 0;
+for (let round = 0; round < ROUNDS; round++) {
+  const order = round % 2 === 0 ? VARIANTS : [...VARIANTS].reverse();
+  for (const [name, alter] of order) byVariant.get(name)?.push((await measure(name, alter, n++)).serverUs);
+  claims.push(await measureClaim());
+}
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2
+    ? (s[s.length >> 1] as number)
+    : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
+};
+const full = median(byVariant.get(VARIANTS[0]?.[0] ?? "") ?? []);
+console.log(
+  `\n${rows} rows in batches of ${batchSize}, medians of ${ROUNDS} rounds; PostgreSQL's CPU per stored row (all its processes):\n`,
+);
+console.log("| write | server µs/row (rounds) | the index's upkeep |\n|---|---:|---:|");
+for (const [name, xs] of byVariant) {
+  const m = median(xs);
+  const share = m === full && name === VARIANTS[0]?.[0] ? "" : `${(full - m).toFixed(1)} µs`;
+  console.log(`| ${name} | ${m.toFixed(1)} (${xs.map((x) => x.toFixed(1)).join(", ")}) | ${share} |`);
+}
+console.log(
+  `| the claim of ids alone (log_event_ids) | ${median(claims).toFixed(1)} (${claims.map((x) => x.toFixed(1)).join(", ")}) | |`,
+);
