@@ -48,10 +48,13 @@ done
 exit "$ok"
 SCRIPT
 
-# HOST explicit: see the header.
+# HOST explicit: see the header. MIMALLOC_PURGE_DELAY: the runtime's allocator keeps freed memory for a second
+# before giving it back to the system (10 ms by default), so the request and COPY buffers that every batch
+# allocates anew are not faulted in again each time: 16 % less producer CPU per request (docs/operating.md).
 ENV HOST=0.0.0.0 \
     DATA_DIR=/var/lib/logproc \
-    LOG_LEVEL=info
+    LOG_LEVEL=info \
+    MIMALLOC_PURGE_DELAY=1000
 WORKDIR /var/lib/logproc
 USER 10001:10001
 EXPOSE 8080 8081 8082

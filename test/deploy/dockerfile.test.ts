@@ -101,6 +101,21 @@ describe("Dockerfile", () => {
     expect(argsOf(runtime, "ENV").join(" ")).toMatch(/\bHOST=0\.0\.0\.0\b/);
   });
 
+  test("sets an allocator purge delay the runtime reads (mimalloc's purge_delay)", async () => {
+    const env = argsOf(runtime, "ENV").join(" ");
+    const delay = /\bMIMALLOC_PURGE_DELAY=(\d+)\b/.exec(env)?.[1];
+    expect(delay).toBe("1000");
+    // The runtime's allocator lists its options when verbose: a renamed option would not show the value.
+    const proc = Bun.spawn([process.execPath, "-e", ""], {
+      env: { PATH: process.env.PATH ?? "", MIMALLOC_VERBOSE: "1", MIMALLOC_PURGE_DELAY: String(delay) },
+      stdout: "ignore",
+      stderr: "pipe",
+    });
+    const stderr = await new Response(proc.stderr).text();
+    await proc.exited;
+    expect(stderr).toContain(`option 'purge_delay': ${delay}`);
+  });
+
   test("exposes the three role ports", () => {
     const exposed = argsOf(runtime, "EXPOSE").join(" ").split(/\s+/).map(Number);
     for (const r of ROLES) expect(exposed).toContain(r.defaultPort);
