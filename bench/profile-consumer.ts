@@ -2,7 +2,7 @@
 // under Bun's sampling profiler into a database of its own, and sums the samples of the main thread by stage.
 // Usage: bun bench/profile-consumer.ts [events]   (default 300,000)
 // PROFILE=0 runs it without the profiler; PROFILE_KEEP=1 keeps the profile (with each function's callers);
-// PROFILE_TOP=N lists the N functions with the most samples.
+// PROFILE_TOP=N lists the N functions with the most samples. MIMALLOC_* and BUN_JSC_* pass on (bench/lib/proc.ts).
 
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -117,8 +117,6 @@ try {
       KAFKA_TOPIC: topic,
       KAFKA_CONSUMER_GROUP: `profile_${id}`,
       CONSUMER_BATCH_SIZE: "10000",
-      // JavaScriptCore's options (e.g. BUN_JSC_largeHeapGrowthFactor), for trying garbage collector settings.
-      ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith("BUN_JSC_"))),
     },
   );
   const sql = postgres(dbUrl(db), { max: 1, onnotice: () => {} });
