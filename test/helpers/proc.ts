@@ -56,7 +56,14 @@ export const spawnLogproc = (
   cmd: string[] = [BINARY],
 ): Spawned => {
   const proc = Bun.spawn([...cmd, ...args], {
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", LOG_LEVEL: "warn", ...env },
+    // The allocator setting of the container image (Dockerfile): memory bounds are checked as deployed.
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: process.env.HOME ?? "/tmp",
+      LOG_LEVEL: "warn",
+      MIMALLOC_PURGE_DELAY: "1000",
+      ...env,
+    },
     stdout: "pipe",
     stderr: "pipe",
   });
