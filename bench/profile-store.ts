@@ -5,14 +5,16 @@
 // Usage: bun bench/profile-store.ts [rows] [batch]   (default 200,000 rows in batches of 10,000)
 // ROUNDS=N (default 3); GIN_VARIANTS=1 adds the GIN pending list and work_mem settings tried (not taken).
 
-import postgres from "postgres";
 import { createPostgresStore } from "../src/adapters/store/postgres/store.ts";
+import { encode } from "../src/adapters/store/postgres/write-rows.ts";
+import { claimIds } from "../src/adapters/store/postgres/write-steps.ts";
 import type { LogEvent } from "../src/domain/log-event.ts";
 import type { SourcedEvent, WriteBatch } from "../src/ports/log-store.ts";
 import { postgresPids } from "./lib/cpu.ts";
 import { generateArray } from "./lib/data.ts";
 import { cpuSeconds } from "./lib/proc.ts";
 import { createDatabase, dbUrl, dropDatabase, runId } from "./lib/services.ts";
+import { median } from "./lib/stats.ts";
 
 const rows = Number(process.argv[2] ?? 200_000);
 const batchSize = Number(process.argv[3] ?? 10_000);
@@ -57,6 +59,17 @@ for (let at = 0; at < rows; at += batchSize) {
   });
 }
 
+const configOf = (url: string) => ({
+  url,
+  readUrl: url,
+  username: undefined,
+  password: undefined,
+  ssl: "disable" as const,
+  sslCa: undefined,
+  queryTimeoutMs: 30_000,
+  poolSize: 2,
+});
+
 interface Measured {
   name: string;
   seconds: number;
@@ -70,25 +83,10 @@ const measure = async (
 ): Promise<Measured> => {
   const db = `profile_store_${id}_${n}`;
   await createDatabase(db);
-  const url = dbUrl(db);
-  const cfg = {
-    url,
-    readUrl: url,
-    username: undefined,
-    password: undefined,
-    ssl: "disable" as const,
-    sslCa: undefined,
-    queryTimeoutMs: 30_000,
-    poolSize: 2,
-  };
-  const store = createPostgresStore(cfg);
+  const store = createPostgresStore(configOf(dbUrl(db)));
   try {
     await store.writer.start();
-    if (alter) {
-      const sql = postgres(url, { max: 1, onnotice: () => {} });
-      await sql.unsafe(alter(db));
-      await sql.end();
-    }
+    if (alter) await store.sql.unsafe(alter(db));
     // The first batch warms the connections and the partition: not counted.
     const [first, ...rest] = batches;
     if (first) await store.writer.write(first);
@@ -106,34 +104,30 @@ const measure = async (
   }
 };
 
-/** The claim statement alone (as write-steps.ts sends it) into a fresh log_event_ids, per row. */
+/** The claim of ids alone, by the writer's own step (write-steps.ts) into a fresh migrated database, per row. */
 const measureClaim = async (): Promise<number> => {
   const db = `profile_store_${id}_claim`;
   await createDatabase(db);
-  const url = dbUrl(db);
-  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  const store = createPostgresStore(configOf(dbUrl(db)));
   try {
-    await sql`create table log_event_ids (id text collate "C" primary key, ts timestamptz not null)`;
-    await sql`create index log_event_ids_ts on log_event_ids using brin (ts)`;
-    const [first, ...rest] = batches;
+    await store.writer.start();
+    const tx = await store.sql.reserve();
     const claim = async (b: WriteBatch) => {
-      const ids = b.events.map((s) => s.event.id).sort();
-      const ts = b.events.map((s) => s.event.timestamp);
-      await sql`
-        insert into log_event_ids (id, ts)
-        select id, to_timestamp(ms / 1000) + ms % 1000 * interval '1 millisecond'
-        from unnest(${ids}::text[], ${ts}::int8[]) as c (id, ms)
-        on conflict (id) do nothing`;
+      await tx`begin`;
+      await claimIds(tx, b, b.events.map(encode));
+      await tx`commit`;
     };
+    const [first, ...rest] = batches;
     if (first) await claim(first);
     const counted = rest.reduce((k, b) => k + b.events.length, 0);
     const cpu0 = serverCpu();
     for (const b of rest) await claim(b);
     const us = ((serverCpu() - cpu0) * 1e6) / counted;
+    tx.release();
     console.log(`claim of ids alone: server ${us.toFixed(1)} µs/row`);
     return us;
   } finally {
-    await sql.end();
+    await store.writer.stop();
     await dropDatabase(db).catch(() => {});
   }
 };
@@ -148,12 +142,6 @@ for (let round = 0; round < ROUNDS; round++) {
   for (const [name, alter] of order) byVariant.get(name)?.push((await measure(name, alter, n++)).serverUs);
   claims.push(await measureClaim());
 }
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2
-    ? (s[s.length >> 1] as number)
-    : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
-};
 const full = median(byVariant.get(VARIANTS[0]?.[0] ?? "") ?? []);
 console.log(
   `\n${rows} rows in batches of ${batchSize}, medians of ${ROUNDS} rounds; PostgreSQL's CPU per stored row (all its processes):\n`,
