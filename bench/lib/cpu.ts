@@ -2,7 +2,7 @@
 // beside the machine's busy time, so a figure can say which part of the pipeline spent what per event.
 
 import { readdirSync, readFileSync } from "node:fs";
-import { cpuSeconds } from "./proc.ts";
+import { cpuSeconds, statCpuSeconds } from "./proc.ts";
 
 /** Clock ticks per second of /proc's CPU times (USER_HZ, 100 on Linux). */
 const TICKS = 100;
@@ -76,13 +76,14 @@ export const cpuPerEvent = (before: CpuReading, after: CpuReading, events: numbe
 export const threadCpuSeconds = (pid: number): Map<string, number> => {
   const out = new Map<string, number>();
   for (const task of readdirSync(`/proc/${pid}/task`)) {
+    let name: string;
     try {
-      const name = readFileSync(`/proc/${pid}/task/${task}/comm`, "utf8").trim().replace(/\d+$/, "");
-      const fields = readFileSync(`/proc/${pid}/task/${task}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
-      out.set(name, (out.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) / TICKS);
+      name = readFileSync(`/proc/${pid}/task/${task}/comm`, "utf8").trim().replace(/\d+$/, "");
     } catch {
-      // the thread ended meanwhile
+      continue; // the thread ended meanwhile
     }
+    const cpu = statCpuSeconds(`/proc/${pid}/task/${task}/stat`);
+    if (!Number.isNaN(cpu)) out.set(name, (out.get(name) ?? 0) + cpu);
   }
   return out;
 };

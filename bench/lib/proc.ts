@@ -21,15 +21,18 @@ export const peakRss = (pid: number): number => {
   }
 };
 
-/** User + system CPU seconds a live process has used. */
-export const cpuSeconds = (pid: number): number => {
+/** User + system CPU seconds from a /proc stat file (a process's, or one thread's under task/); NaN once gone. */
+export const statCpuSeconds = (statPath: string): number => {
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+    const fields = readFileSync(statPath, "utf8").split(") ")[1]?.split(" ") ?? [];
     return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
     return Number.NaN;
   }
 };
+
+/** User + system CPU seconds a live process has used. */
+export const cpuSeconds = (pid: number): number => statCpuSeconds(`/proc/${pid}/stat`);
 
 export interface Running {
   pid: number;
