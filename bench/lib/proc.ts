@@ -3,6 +3,7 @@
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { freePort } from "../../scripts/free-port.ts";
+import { DEPLOYED_RUNTIME_ENV } from "../../scripts/runtime-env.ts";
 
 export { freePort };
 
@@ -51,7 +52,7 @@ export interface Running {
  * passed on to measure them (MIMALLOC_PURGE_DELAY=100 is the runtime's own default).
  */
 const runtimeEnv = (): Record<string, string> => ({
-  MIMALLOC_PURGE_DELAY: "1000",
+  ...DEPLOYED_RUNTIME_ENV,
   ...Object.fromEntries(
     Object.entries(process.env).filter(
       (e): e is [string, string] =>

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
+import { DEPLOYED_RUNTIME_ENV } from "../../scripts/runtime-env.ts";
 import { type Embedded, freePort, startEmbedded } from "./embedded.ts";
 import { run } from "./ensure-tools.ts";
 import { REPO, ROLES, readText } from "./roles.ts";
@@ -104,7 +105,8 @@ describe("Dockerfile", () => {
   test("sets an allocator purge delay the runtime reads (mimalloc's purge_delay)", async () => {
     const env = argsOf(runtime, "ENV").join(" ");
     const delay = /\bMIMALLOC_PURGE_DELAY=(\d+)\b/.exec(env)?.[1];
-    expect(delay).toBe("1000");
+    // The tests and benchmarks start logproc with the same setting (scripts/runtime-env.ts).
+    expect(delay).toBe(DEPLOYED_RUNTIME_ENV.MIMALLOC_PURGE_DELAY);
     // The runtime's allocator lists its options when verbose: a renamed option would not show the value.
     const proc = Bun.spawn([process.execPath, "-e", ""], {
       env: { PATH: process.env.PATH ?? "", MIMALLOC_VERBOSE: "1", MIMALLOC_PURGE_DELAY: String(delay) },

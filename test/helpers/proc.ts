@@ -4,6 +4,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { freePort } from "../../scripts/free-port.ts";
+import { DEPLOYED_RUNTIME_ENV } from "../../scripts/runtime-env.ts";
 
 export { freePort };
 
@@ -56,12 +57,12 @@ export const spawnLogproc = (
   cmd: string[] = [BINARY],
 ): Spawned => {
   const proc = Bun.spawn([...cmd, ...args], {
-    // The allocator setting of the container image (Dockerfile): memory bounds are checked as deployed.
+    // The runtime settings of the container image: memory bounds are checked as deployed.
     env: {
       PATH: process.env.PATH ?? "",
       HOME: process.env.HOME ?? "/tmp",
       LOG_LEVEL: "warn",
-      MIMALLOC_PURGE_DELAY: "1000",
+      ...DEPLOYED_RUNTIME_ENV,
       ...env,
     },
     stdout: "pipe",
