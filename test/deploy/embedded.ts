@@ -43,10 +43,7 @@ export const waitFor = async <T>(
   throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
 };
 
-/** What logproc says when another process took one of its ports after freePort() found it free. */
-const PORT_TAKEN = /Failed to start server\. Is port \d+ in use\?/;
-
-export const startEmbedded = async (attempt = 1): Promise<Embedded> => {
+export const startEmbedded = async (): Promise<Embedded> => {
   const dataDir = mkdtempSync(join(tmpdir(), "logproc-deploy-"));
   const ports = { producer: freePort(), consumer: freePort(), gateway: freePort() };
   // A clean environment: a developer's POSTGRES_URL or KAFKA_BOOTSTRAP_SERVERS must not leak in.
@@ -89,9 +86,6 @@ export const startEmbedded = async (attempt = 1): Promise<Embedded> => {
     }
   } catch (error) {
     await stop();
-    // A port is free when freePort() looks and may be taken (an outgoing connection, another test) before
-    // logproc binds it: start again on new ports.
-    if (attempt < 3 && PORT_TAKEN.test(stderr)) return startEmbedded(attempt + 1);
     throw error;
   }
   return { ports, url, logs: () => stderr, stop };
