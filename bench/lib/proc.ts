@@ -10,7 +10,7 @@ export { freePort };
 export const ROOT = resolve(import.meta.dir, "../..");
 export const BINARY = join(ROOT, "dist/logproc");
 export const BUN = join(ROOT, "node_modules/.bin/bun");
-export const KAFKA_LIBS = join(process.env.HOME ?? "/root", ".cache/logproc/kafka-4.1.1/libs");
+export { KAFKA_LIBS } from "../../scripts/kafka-tools.ts";
 
 /** VmHWM (peak resident set) of a live process, in bytes; NaN once it has gone. */
 export const peakRss = (pid: number): number => {
@@ -48,15 +48,16 @@ export interface Running {
 
 /**
  * The runtime's settings for every process a benchmark starts: the allocator's purge delay as the container
- * image sets it (docs/operating.md), and whatever MIMALLOC_* or BUN_JSC_* the benchmark itself was given,
- * passed on to measure them (MIMALLOC_PURGE_DELAY=100 is the runtime's own default).
+ * image sets it (docs/operating.md), and whatever MIMALLOC_*, BUN_JSC_* or KAFKA_COMPRESSION the benchmark
+ * itself was given, passed on to measure them (MIMALLOC_PURGE_DELAY=100 is the runtime's own default).
  */
 const runtimeEnv = (): Record<string, string> => ({
   ...DEPLOYED_RUNTIME_ENV,
   ...Object.fromEntries(
     Object.entries(process.env).filter(
       (e): e is [string, string] =>
-        (e[0].startsWith("MIMALLOC_") || e[0].startsWith("BUN_JSC_")) && e[1] !== undefined,
+        (e[0].startsWith("MIMALLOC_") || e[0].startsWith("BUN_JSC_") || e[0] === "KAFKA_COMPRESSION") &&
+        e[1] !== undefined,
     ),
   ),
 });

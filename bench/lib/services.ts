@@ -1,6 +1,7 @@
 // The local services (scripts/services.sh) and helpers over them: databases, migrations, topics.
 
 import { Kafka, logLevel } from "kafkajs";
+import "../../src/adapters/bus/kafka/zstd.ts"; // the zstd codec: the producer compresses record batches with it
 import postgres from "postgres";
 import { migrate } from "../../src/adapters/store/postgres/migrate.ts";
 

@@ -31,6 +31,8 @@ export interface KafkaConfig {
   batchMaxEvents: number;
   /** Most events of one source packed into one Kafka record. */
   recordMaxEvents: number;
+  /** How the producer compresses its record batches. */
+  compression: "zstd" | "gzip" | "none";
   /** How long the group waits for a silent consumer before its partitions go to another (heartbeat: a third). */
   sessionTimeoutMs: number;
   ssl: boolean;
@@ -168,6 +170,7 @@ export const loadConfig = (env: Record<string, string | undefined>, roleOverride
         lingerMs: e.KAFKA_LINGER_MS,
         batchMaxEvents: e.KAFKA_BATCH_MAX_EVENTS,
         recordMaxEvents: e.KAFKA_RECORD_MAX_EVENTS,
+        compression: e.KAFKA_COMPRESSION,
         sessionTimeoutMs: e.KAFKA_SESSION_TIMEOUT_MS,
         ssl: e.KAFKA_SSL,
         sslCa: e.KAFKA_SSL_CA,

@@ -114,6 +114,9 @@ export const EnvSchema = z.object({
   KAFKA_LINGER_MS: count(0, 0, 1000),
   KAFKA_BATCH_MAX_EVENTS: count(500, 1, 100_000),
   KAFKA_RECORD_MAX_EVENTS: count(DEFAULT_RECORD_EVENTS, 1, 10_000),
+  KAFKA_COMPRESSION: z
+    .enum(["zstd", "gzip", "none"], { error: "must be one of zstd, gzip, none" })
+    .default("zstd"),
   // The broker refuses sessions outside group.min/max.session.timeout.ms (6 s and 30 min by default).
   KAFKA_SESSION_TIMEOUT_MS: count(10_000, 6000, 1_800_000),
   KAFKA_SSL: bool(false),

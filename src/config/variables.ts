@@ -56,6 +56,11 @@ export const VARIABLES: readonly Variable[] = [
     help: "most events of one source packed into one Kafka record (1 = one event per record, what consumers before record packing read)",
   },
   {
+    name: "KAFKA_COMPRESSION",
+    default: "zstd",
+    help: "zstd | gzip | none: how the producer compresses record batches (every role reads all three; consumers before zstd support need none)",
+  },
+  {
     name: "KAFKA_SESSION_TIMEOUT_MS",
     default: "10000",
     help: "a consumer silent this long (killed, hung) loses its partitions to another; heartbeat every third",

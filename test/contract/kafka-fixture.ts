@@ -1,6 +1,9 @@
-// Kafka test fixtures: a KafkaConfig per test (unique topic and group), a topic reader and topic cleanup.
+// Kafka test fixtures: a KafkaConfig per test (unique topic and group), a topic reader and topic cleanup, and
+// Kafka's own tools (its jars) for what kafkajs cannot tell.
 
 import { Kafka, type KafkaMessage, logLevel } from "kafkajs";
+import "../../src/adapters/bus/kafka/zstd.ts"; // the zstd codec: the producer compresses record batches with it
+import { topicBytesOnBroker as bytesOnBroker, kafkaTool as runKafkaTool } from "../../scripts/kafka-tools.ts";
 import type { KafkaConfig } from "../../src/config/load.ts";
 import type { LogEvent } from "../../src/domain/log-event.ts";
 import { compareOffsets } from "../../src/domain/offsets.ts";
@@ -18,6 +21,7 @@ export const testKafkaConfig = (overrides: Partial<KafkaConfig> = {}): KafkaConf
   lingerMs: 2,
   batchMaxEvents: 500,
   recordMaxEvents: 100,
+  compression: "zstd",
   sessionTimeoutMs: 10_000,
   ssl: false,
   sslCa: undefined,
@@ -148,3 +152,11 @@ export const listTopics = async (): Promise<string[]> => {
     await admin.disconnect();
   }
 };
+
+/** One of Kafka's own tools against the test broker (scripts/kafka-tools.ts). */
+export const kafkaTool = (className: string, args: string[]): Promise<string> =>
+  runKafkaTool(TEST_KAFKA_BROKERS, className, args);
+
+/** Bytes each topic takes on the test broker. */
+export const topicBytesOnBroker = (topics: string[]): Promise<Map<string, number>> =>
+  bytesOnBroker(TEST_KAFKA_BROKERS, topics);

@@ -4,6 +4,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { connect, createServer, type Server } from "node:net";
 import { Kafka, logLevel } from "kafkajs";
+import "../../src/adapters/bus/kafka/zstd.ts"; // the zstd codec: the producer compresses record batches with it
 import { createKafkaPublisher } from "../../src/adapters/bus/kafka/publisher.ts";
 import { dlqTopicOf } from "../../src/adapters/bus/kafka/topics.ts";
 import { loadConfig } from "../../src/config/load.ts";

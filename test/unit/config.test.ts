@@ -50,6 +50,16 @@ describe("loadConfig", () => {
     expect(problemsOf({ KAFKA_SESSION_TIMEOUT_MS: "1000" })[0]).toStartWith("KAFKA_SESSION_TIMEOUT_MS:");
   });
 
+  it("compresses record batches with zstd by default, and names the choices when given another", () => {
+    expect(loadConfig({ KAFKA_BOOTSTRAP_SERVERS: "k:9092" }).kafka?.compression).toBe("zstd");
+    expect(
+      loadConfig({ KAFKA_BOOTSTRAP_SERVERS: "k:9092", KAFKA_COMPRESSION: "none" }).kafka?.compression,
+    ).toBe("none");
+    expect(problemsOf({ KAFKA_COMPRESSION: "lz4" })).toEqual([
+      `KAFKA_COMPRESSION: must be one of zstd, gzip, none (got "lz4")`,
+    ]);
+  });
+
   it("prefers REDIS_URL and otherwise builds from host and port", () => {
     expect(loadConfig({ REDIS_HOST: "cache", REDIS_PORT: "6380" }).redis).toMatchObject({
       host: "cache",

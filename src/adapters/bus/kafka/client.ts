@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { Kafka, type LogEntry, logLevel, type RetryOptions, type SASLOptions } from "kafkajs";
 import type { KafkaConfig } from "../../../config/load.ts";
 import type { Logger } from "../../../observability/logger.ts";
+import "./zstd.ts";
 
 export interface ClientTuning {
   /** How long one broker request may take before kafkajs fails it (and maybe retries). */

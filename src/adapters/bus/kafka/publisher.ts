@@ -17,14 +17,16 @@ import { ensureTopics } from "./topics.ts";
 export interface KafkaPublisherDeps {
   logger: Logger;
   metrics?: Pick<Metrics, "kafkaSent" | "kafkaSendDuration">;
-  /**
-   * Default "none": measured with kafkajs on Bun on a 2-core box, gzip cost 12-25 % of publish throughput.
-   * Worth turning on when the network or the broker's disk is the limit rather than producer CPU.
-   */
-  compression?: "gzip" | "none";
   /** Most encoded bytes per producer request (see chunkBySize); a bigger publish is split, in order. */
   maxRequestBytes?: number;
 }
+
+/** KAFKA_COMPRESSION: zstd by default (docs/architecture.md, "Records on the topic"). */
+const CODECS: Record<KafkaConfig["compression"], CompressionTypes> = {
+  zstd: CompressionTypes.ZSTD,
+  gzip: CompressionTypes.GZIP,
+  none: CompressionTypes.None,
+};
 
 export class KafkaPublisher implements LogPublisher {
   readonly topic: string;
@@ -55,7 +57,7 @@ export class KafkaPublisher implements LogPublisher {
       },
     });
     this.probe = createHealthProbe(admin, cfg.topic, Math.max(cfg.sendTimeoutMs, 1000));
-    this.compression = deps.compression === "gzip" ? CompressionTypes.GZIP : CompressionTypes.None;
+    this.compression = CODECS[cfg.compression];
     this.maxRequestBytes = deps.maxRequestBytes ?? MAX_REQUEST_BYTES;
   }
 
