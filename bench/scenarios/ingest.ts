@@ -1,6 +1,7 @@
 // ingest: HTTP batches (1,000 events of ~250 B) → Kafka (acks=all) through the producer role, against a bare
 // kafkajs producer sending the same messages and Kafka's own ProducerPerformance, same record size, same run.
 
+import { topicBytesOnBroker } from "../../scripts/kafka-tools.ts";
 import { encodeEvent } from "../../src/domain/wire.ts";
 import { type BenchOptions, ResultBuilder } from "../lib/context.ts";
 import { generateArray, inputOf } from "../lib/data.ts";
@@ -163,6 +164,23 @@ export const ingest = async (opts: BenchOptions) => {
     res.params.countOursSent = sentOurs;
     res.params.countOursInTopic = stored;
     if (stored !== sentOurs) res.notes.push(`topic holds ${stored} events, ${sentOurs} were accepted`);
+    // What the events take on the broker: record batches as the producer role writes them (KAFKA_COMPRESSION),
+    // and as bare kafkajs sends them (one uncompressed record per event).
+    const bytes = await topicBytesOnBroker(KAFKA_BROKERS, [topics.ours, topics.ref]);
+    res.figures.push(
+      figure({
+        name: "producer role: bytes per event on the broker",
+        unit: "B",
+        value: (bytes.get(topics.ours) ?? 0) / stored,
+      }),
+      figure({
+        name: "bare kafkajs: bytes per event on the broker",
+        unit: "B",
+        // Each round sends every batch once, after four warm-up batches.
+        value:
+          (bytes.get(topics.ref) ?? 0) / ((Math.min(4, batches.length) + rounds * batches.length) * BATCH),
+      }),
+    );
   } finally {
     await bare.disconnect().catch(() => {});
     const stopped = await producer.stop();
