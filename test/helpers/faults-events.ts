@@ -1,7 +1,6 @@
 // Fault-test events: uniquely identifiable events, written straight into a topic in the wire format.
 
 import { type Kafka, Partitioners, type RecordMetadata } from "kafkajs";
-import "../../src/adapters/bus/kafka/zstd.ts"; // the zstd codec: the producer compresses record batches with it
 import { uuidv7 } from "uuidv7";
 import type { LogEvent } from "../../src/domain/log-event.ts";
 import { encodeEvent } from "../../src/domain/wire.ts";

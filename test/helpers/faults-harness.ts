@@ -1,7 +1,6 @@
 // Fault-test scenarios: a topic, consumer group and PostgreSQL database of the test's own, and events to fill them.
 
 import { Kafka, logLevel } from "kafkajs";
-import "../../src/adapters/bus/kafka/zstd.ts"; // the zstd codec: the producer compresses record batches with it
 import postgres from "postgres";
 import { dlqTopicOf, ensureTopics } from "../../src/adapters/bus/kafka/topics.ts";
 import type { LogEvent } from "../../src/domain/log-event.ts";

@@ -5,7 +5,6 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { readFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { Kafka, logLevel } from "kafkajs";
-import "../../src/adapters/bus/kafka/zstd.ts"; // the zstd codec: the producer compresses record batches with it
 import { freePorts, portEnv, type Spawned, spawnLogproc, waitFor } from "../helpers/proc.ts";
 import { TEST_KAFKA_BROKERS, uniqueName } from "../helpers/services.ts";
 

@@ -7,7 +7,6 @@ import { Database } from "bun:sqlite";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { Kafka, logLevel } from "kafkajs";
-import "../../src/adapters/bus/kafka/zstd.ts"; // the zstd codec: the producer compresses record batches with it
 import postgres from "postgres";
 import { dlqTopicOf } from "../../src/adapters/bus/kafka/topics.ts";
 import { BUN, freePorts, type Ports, portEnv, ROOT, tempDir } from "../helpers/proc.ts";

@@ -2,7 +2,6 @@
 
 import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { Kafka, logLevel, type Producer } from "kafkajs";
-import "../../src/adapters/bus/kafka/zstd.ts"; // the zstd codec: the producer compresses record batches with it
 import { DeadLetterSender } from "../../src/adapters/bus/kafka/dead-letters.ts";
 import { dlqTopicOf } from "../../src/adapters/bus/kafka/topics.ts";
 import { silentLogger } from "../../src/observability/logger.ts";

@@ -5,7 +5,6 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Kafka, logLevel } from "kafkajs";
-import "../../../src/adapters/bus/kafka/zstd.ts"; // the zstd codec: the producer compresses record batches with it
 import postgres from "postgres";
 import { waitUntil } from "../../../test/helpers/faults-process.ts";
 import { type ChaosTally, runChaos, schedule, seeded } from "./chaos.ts";
