@@ -1,13 +1,14 @@
 // Where a stored row's PostgreSQL time goes: the consumer's writer stores the same batches into a fresh
 // database with logproc's schema, then into fresh databases with one index left out each; the server's CPU
 // (every PostgreSQL process, from /proc) per row, and what each index costs as the difference. The claim of
-// ids (log_event_ids) and the rest of a write are timed apart on the full schema.
+// ids (log_event_ids) is timed apart, by one COPY as the writer claims fresh ids and one by one as it claims
+// a batch with some claimed before.
 // Usage: bun bench/profile-store.ts [rows] [batch]   (default 200,000 rows in batches of 10,000)
 // ROUNDS=N (default 3); GIN_VARIANTS=1 adds the GIN pending list and work_mem settings tried (not taken).
 
 import { createPostgresStore } from "../src/adapters/store/postgres/store.ts";
 import { encode } from "../src/adapters/store/postgres/write-rows.ts";
-import { claimIds } from "../src/adapters/store/postgres/write-steps.ts";
+import { claimEach, claimIds } from "../src/adapters/store/postgres/write-steps.ts";
 import type { LogEvent } from "../src/domain/log-event.ts";
 import type { SourcedEvent, WriteBatch } from "../src/ports/log-store.ts";
 import { postgresPids } from "./lib/cpu.ts";
@@ -104,8 +105,11 @@ const measure = async (
   }
 };
 
-/** The claim of ids alone, by the writer's own step (write-steps.ts) into a fresh migrated database, per row. */
-const measureClaim = async (): Promise<number> => {
+/**
+ * The claim of ids alone into a fresh migrated database, per row: by the writer's own step (write-steps.ts,
+ * one COPY), or one by one as when some were claimed before (its INSERT … ON CONFLICT, on the sorted ids).
+ */
+const measureClaim = async (how: "copy" | "one by one"): Promise<number> => {
   const db = `profile_store_${id}_claim`;
   await createDatabase(db);
   const store = createPostgresStore(configOf(dbUrl(db)));
@@ -113,8 +117,14 @@ const measureClaim = async (): Promise<number> => {
     await store.writer.start();
     const tx = await store.sql.reserve();
     const claim = async (b: WriteBatch) => {
+      const encoded = b.events.map(encode);
       await tx`begin`;
-      await claimIds(tx, b, b.events.map(encode));
+      if (how === "copy") await claimIds(tx, b, encoded, 30_000);
+      else
+        await claimEach(
+          tx,
+          encoded.sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0)),
+        );
       await tx`commit`;
     };
     const [first, ...rest] = batches;
@@ -124,7 +134,7 @@ const measureClaim = async (): Promise<number> => {
     for (const b of rest) await claim(b);
     const us = ((serverCpu() - cpu0) * 1e6) / counted;
     tx.release();
-    console.log(`claim of ids alone: server ${us.toFixed(1)} µs/row`);
+    console.log(`claim of ids alone, ${how}: server ${us.toFixed(1)} µs/row`);
     return us;
   } finally {
     await store.writer.stop();
@@ -135,12 +145,13 @@ const measureClaim = async (): Promise<number> => {
 /** Rounds over every variant, in turn forwards and backwards: a slower stretch of the machine hits all alike. */
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const byVariant = new Map<string, number[]>(VARIANTS.map(([name]) => [name, []]));
-const claims: number[] = [];
+const claims = { copy: [] as number[], "one by one": [] as number[] };
 let n = 0;
 for (let round = 0; round < ROUNDS; round++) {
   const order = round % 2 === 0 ? VARIANTS : [...VARIANTS].reverse();
   for (const [name, alter] of order) byVariant.get(name)?.push((await measure(name, alter, n++)).serverUs);
-  claims.push(await measureClaim());
+  for (const how of round % 2 === 0 ? (["copy", "one by one"] as const) : (["one by one", "copy"] as const))
+    claims[how].push(await measureClaim(how));
 }
 const full = median(byVariant.get(VARIANTS[0]?.[0] ?? "") ?? []);
 console.log(
@@ -152,6 +163,7 @@ for (const [name, xs] of byVariant) {
   const share = m === full && name === VARIANTS[0]?.[0] ? "" : `${(full - m).toFixed(1)} µs`;
   console.log(`| ${name} | ${m.toFixed(1)} (${xs.map((x) => x.toFixed(1)).join(", ")}) | ${share} |`);
 }
-console.log(
-  `| the claim of ids alone (log_event_ids) | ${median(claims).toFixed(1)} (${claims.map((x) => x.toFixed(1)).join(", ")}) | |`,
-);
+for (const [how, xs] of Object.entries(claims))
+  console.log(
+    `| the claim of ids alone (log_event_ids), ${how} | ${median(xs).toFixed(1)} (${xs.map((x) => x.toFixed(1)).join(", ")}) | |`,
+  );

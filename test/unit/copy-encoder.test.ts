@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { type Encoded, encode, encoder } from "../../src/adapters/store/postgres/write-rows.ts";
+import { claimEncoder, type Encoded, encode, encoder } from "../../src/adapters/store/postgres/write-rows.ts";
 import type { LogEvent } from "../../src/domain/log-event.ts";
 
 const event = (i: number, message: string): LogEvent => ({
@@ -84,5 +84,29 @@ describe("COPY binary chunks", () => {
 
   test("no rows, no chunk", () => {
     expect(chunksOf([], 0, 0n)).toEqual([]);
+  });
+
+  test("of claims hold each (id, ts) in order, whole, over as many chunks as they need", () => {
+    // Ids up to 2.5 KB of multi-byte text: 20,000 of them take several chunks.
+    const claims: Encoded[] = Array.from({ length: 20_000 }, (_, i) => ({
+      id: `${i}-${"ü✓".repeat(i % 500)}`,
+      ts: Date.UTC(2026, 0, 1) + i,
+      tail: new Uint8Array(0),
+    }));
+    const next = claimEncoder(claims);
+    const chunks: Buffer[] = [];
+    for (let c = next(); c !== undefined; c = next()) chunks.push(Buffer.from(c as Uint8Array));
+    expect(chunks.length).toBeGreaterThan(2);
+    expect((chunks[0] as Buffer).subarray(0, 11).equals(SIGNATURE)).toBe(true);
+    const all: (Buffer | null)[][] = [];
+    chunks.forEach((c, k) => {
+      const { rows: got, trailer } = readRows(c, k === 0 ? 19 : 0);
+      expect(trailer).toBe(k === chunks.length - 1);
+      all.push(...got);
+    });
+    expect(all.map((f) => f[0]?.toString())).toEqual(claims.map((c) => c.id));
+    expect(all.map((f) => f[1]?.readBigInt64BE())).toEqual(
+      claims.map((c) => BigInt(c.ts - 946_684_800_000) * 1000n),
+    );
   });
 });

@@ -5,8 +5,9 @@ import { handledBefore, type Position, positionOf } from "../../../domain/offset
 import type { SourcedEvent, WriteBatch, WriteResult } from "../../../ports/log-store.ts";
 import type { Sql } from "./connect.ts";
 import { copyChunks } from "./copy.ts";
+import { sqlState } from "./errors.ts";
 import { rollupRows } from "./rollup-rows.ts";
-import { type Encoded, encoder } from "./write-rows.ts";
+import { claimEncoder, type Encoded, encoder } from "./write-rows.ts";
 
 export type Reserved = Awaited<ReturnType<Sql["reserve"]>>;
 
@@ -48,23 +49,41 @@ export interface Claimed {
   events: SourcedEvent[];
 }
 
+/** SQLSTATEs of an id claimed before (unique_violation), and of one whose claim is still in flight (lock_not_available). */
+const CLAIMED_BEFORE = new Set(["23505", "55P03"]);
+
 /**
- * Step one of the transaction: leave out what the offsets say is stored, then claim the ids, in one order for
- * every writer (sorted here, where it costs the server nothing) so concurrent writers never deadlock; an id
- * claimed before is a duplicate. The claimed ids come back only when some were not (a redelivery): the usual
- * answer is one row, not one per event. Times go as epoch milliseconds: whole seconds through to_timestamp,
- * exact up to year 9999 (their microseconds fit a double), and the rest as an interval. Multiplying an
- * interval by all the milliseconds would pass through a double inexactly past the year 4250.
+ * Claims every id with one COPY, the usual case: a third of the server's work of an insert that checks each
+ * id for a conflict first. False when an id was claimed before (a redelivery), or by a transaction still in
+ * flight: the COPY does not wait for that one (lock_timeout), it is undone up to its savepoint, and nothing is
+ * claimed. The claim one by one then waits as it always did.
  */
-export const claimIds = async (tx: Reserved, batch: WriteBatch, encoded: Encoded[]): Promise<Claimed> => {
-  const positions = batch.transient
-    ? new Map()
-    : positionsOf(await readPositions(tx, batch.group, batch.topic));
-  const wanted = candidates(batch, positions);
-  if (!wanted.length) return { rows: [], events: [] };
-  const claims = wanted
-    .map((i) => encoded[i] as Encoded)
-    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+const claimAll = async (tx: Reserved, claims: Encoded[], copyTimeoutMs: number): Promise<boolean> => {
+  await tx`savepoint claim; set local lock_timeout = '10ms'`.simple();
+  try {
+    await copyChunks(
+      tx`copy log_event_ids (id, ts) from stdin (format binary)`,
+      claimEncoder(claims),
+      copyTimeoutMs,
+    );
+  } catch (error) {
+    const state = sqlState(error);
+    if (state === undefined || !CLAIMED_BEFORE.has(state)) throw error;
+    // Rolling back to the savepoint also undoes the lock_timeout.
+    await tx`rollback to savepoint claim; release savepoint claim`.simple();
+    return false;
+  }
+  await tx`set local lock_timeout to default; release savepoint claim`.simple();
+  return true;
+};
+
+/**
+ * Claims what is not claimed yet, one conflict check per id; the claimed ids come back only when some were
+ * not: the answer is one row, not one per event. Times go as epoch milliseconds: whole seconds through
+ * to_timestamp, exact up to year 9999 (their microseconds fit a double), and the rest as an interval.
+ * Multiplying an interval by all the milliseconds would pass through a double inexactly past the year 4250.
+ */
+export const claimEach = async (tx: Reserved, claims: Encoded[]): Promise<Set<string> | undefined> => {
   const [claim] = await tx<{ n: number; ids: string[] | null }[]>`
     with c as (
       insert into log_event_ids (id, ts)
@@ -73,8 +92,31 @@ export const claimIds = async (tx: Reserved, batch: WriteBatch, encoded: Encoded
       on conflict (id) do nothing returning id
     )
     select count(*)::int as n,
-      case when count(*) < ${wanted.length} then coalesce(array_agg(id), '{}') end as ids from c`;
-  const fresh = claim?.ids ? new Set(claim.ids) : undefined;
+      case when count(*) < ${claims.length} then coalesce(array_agg(id), '{}') end as ids from c`;
+  return claim?.ids ? new Set(claim.ids) : undefined;
+};
+
+/**
+ * Step one of the transaction: leave out what the offsets say is stored, then claim the ids, in one order for
+ * every writer (sorted here, where it costs the server nothing) so concurrent writers never deadlock; an id
+ * claimed before is a duplicate. A COPY claims them all at once; when one was claimed before, they are
+ * claimed one by one, leaving out the duplicates.
+ */
+export const claimIds = async (
+  tx: Reserved,
+  batch: WriteBatch,
+  encoded: Encoded[],
+  copyTimeoutMs: number,
+): Promise<Claimed> => {
+  const positions = batch.transient
+    ? new Map()
+    : positionsOf(await readPositions(tx, batch.group, batch.topic));
+  const wanted = candidates(batch, positions);
+  if (!wanted.length) return { rows: [], events: [] };
+  const claims = wanted
+    .map((i) => encoded[i] as Encoded)
+    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const fresh = (await claimAll(tx, claims, copyTimeoutMs)) ? undefined : await claimEach(tx, claims);
   const out: Claimed = { rows: [], events: [] };
   for (const i of wanted) {
     const row = encoded[i] as Encoded;

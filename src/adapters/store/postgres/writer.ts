@@ -151,7 +151,7 @@ export const createWriter = (deps: WriterDeps) => {
       return; // write() reports it
     }
     const open = claiming.then(() => begin(batch.events));
-    const claimed = open.then((o) => claimIds(o.tx, batch, encoded));
+    const claimed = open.then((o) => claimIds(o.tx, batch, encoded, deps.copyTimeoutMs));
     open.catch(() => {});
     claimed.catch(() => {});
     staged = { events: batch.events, encoded, open, claimed };
@@ -170,7 +170,7 @@ export const createWriter = (deps: WriterDeps) => {
     let open: Open | undefined;
     try {
       open = await (mine ? mine.open : begin(batch.events));
-      const claimed = await (mine ? mine.claimed : claimIds(open.tx, batch, encoded));
+      const claimed = await (mine ? mine.claimed : claimIds(open.tx, batch, encoded, deps.copyTimeoutMs));
       claimDone();
       const result = await storeRows(open.tx, batch, claimed, deps.copyTimeoutMs, deps.announce);
       await end(open);
