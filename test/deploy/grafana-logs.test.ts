@@ -218,7 +218,7 @@ describe("the Logs dashboard", () => {
     );
     expect(rows.map((r) => r.id)).toEqual(["grafana-0", "grafana-1", "grafana-4"]);
     expect(Object.keys(rows[0] ?? {}).slice(0, 3)).toEqual(["time", "message", "level"]);
-    expect(rows[0]).toMatchObject({ message: "event 0 from api", level: "INFO", metadata: '{"i": 0}' });
+    expect(rows[0]).toMatchObject({ message: "event 0 from api", level: "INFO", metadata: '{"i":0}' });
   });
 
   test("the volume panel counts every event once per level", async () => {

@@ -126,10 +126,10 @@ export class Scenario {
 
   /** Each event of makeEvents(n) is stored once: every seq 0..n-1 appears, none twice. */
   async seqCoverage(): Promise<{ seqs: number; min: number; max: number }> {
+    // Metadata is json since migration 006 (jsonb in rows stored before it).
     const [r] = await this.sql<{ seqs: number; min: number; max: number }[]>`
-      select count(distinct (metadata->>'seq')::int)::int as seqs,
-        min((metadata->>'seq')::int)::int as min, max((metadata->>'seq')::int)::int as max
-      from log_events`;
+      select count(distinct seq)::int as seqs, min(seq)::int as min, max(seq)::int as max
+      from (select (coalesce(metadata_json, metadata::json)->>'seq')::int as seq from log_events) m`;
     return { seqs: r?.seqs ?? 0, min: r?.min ?? -1, max: r?.max ?? -1 };
   }
 

@@ -54,7 +54,7 @@ const event = (i: number, message: string, timestamp: number): LogEvent => ({
 beforeAll(async () => {
   await sql.unsafe(`create schema ${schema}`);
   await sql`create table t (seq bigint, created_at timestamptz, ts timestamptz, id text, level text, source text,
-    message text, metadata jsonb, tsv tsvector, kafka_partition int, kafka_offset bigint)`;
+    message text, metadata json, tsv tsvector, kafka_partition int, kafka_offset bigint)`;
 });
 afterAll(async () => {
   await sql.unsafe(`drop schema if exists ${schema} cascade`);

@@ -5,6 +5,7 @@ import sql002 from "../../../../config/migrations/002_rollup_hours.sql" with { t
 import sql003 from "../../../../config/migrations/003_writes_in_flight.sql" with { type: "text" };
 import sql004 from "../../../../config/migrations/004_level_index_without_info.sql" with { type: "text" };
 import sql005 from "../../../../config/migrations/005_offset_append_times.sql" with { type: "text" };
+import sql006 from "../../../../config/migrations/006_metadata_json.sql" with { type: "text" };
 import { checkSchema, type Sql } from "./connect.ts";
 
 export interface Migration {
@@ -19,6 +20,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 3, name: "003_writes_in_flight", sql: sql003 },
   { version: 4, name: "004_level_index_without_info", sql: sql004 },
   { version: 5, name: "005_offset_append_times", sql: sql005 },
+  { version: 6, name: "006_metadata_json", sql: sql006 },
 ];
 
 /**

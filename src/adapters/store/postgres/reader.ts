@@ -5,7 +5,16 @@ import { EXACT_TOTAL_BOUND, type LogPage, type LogQuery, type TailQuery } from "
 import { matchTerms } from "../../../domain/search-syntax.ts";
 import type { Sql } from "./connect.ts";
 import { exactCount, exactCountSql } from "./rollup.ts";
-import { afterSql, at, columns, type EventRow, filterSql, levelsSql, snapshotSql, toEvent } from "./rows.ts";
+import {
+  afterSql,
+  at,
+  type EventRow,
+  filterSql,
+  levelsSql,
+  snapshotSql,
+  storedColumns,
+  toEvent,
+} from "./rows.ts";
 import { prefilterQuery } from "./tsv.ts";
 
 /** Lists longer than this are filtered with IN instead of one ordered index scan per value. */
@@ -52,14 +61,14 @@ export const createReader = (sql: Sql, tuning: ReaderTuning = DEFAULT_READER_TUN
     const byLevel =
       !bySource && q.sources.length === 0 && q.levels.length > 1 && q.levels.length <= MAX_BRANCHES;
     if (!bySource && !byLevel)
-      return sql<EventRow[]>`select ${columns(sql)} from log_events where ${filterSql(sql, q)} ${after}
+      return sql<EventRow[]>`select ${storedColumns(sql)} from log_events where ${filterSql(sql, q)} ${after}
         order by ts desc, id desc limit ${limit} offset ${offset}`;
     const levels = levelsSql(sql, q.levels);
     const branch = (value: string) =>
       bySource
-        ? sql`(select ${columns(sql)} from log_events where ${window} and source = ${value} ${levels}
+        ? sql`(select ${storedColumns(sql)} from log_events where ${window} and source = ${value} ${levels}
             order by ts desc, id desc limit ${take})`
-        : sql`(select ${columns(sql)} from log_events where ${window} ${levelsSql(sql, [value])}
+        : sql`(select ${storedColumns(sql)} from log_events where ${window} ${levelsSql(sql, [value])}
             order by ts desc, id desc limit ${take})`;
     const values = bySource ? q.sources : q.levels;
     const union = values
@@ -119,7 +128,7 @@ export const createReader = (sql: Sql, tuning: ReaderTuning = DEFAULT_READER_TUN
     if (!ref) return undefined;
     const [row] = await sql<
       EventRow[]
-    >`select ${columns(sql)} from log_events where ts = ${ref.ts} and id = ${id}`;
+    >`select ${storedColumns(sql)} from log_events where ts = ${ref.ts} and id = ${id}`;
     return row ? toEvent(row) : undefined;
   };
 
@@ -139,7 +148,7 @@ export const createReader = (sql: Sql, tuning: ReaderTuning = DEFAULT_READER_TUN
     // Callers that bound the tail pass a watermark they read (it never moves back).
     const until = q.untilSeq ?? (await watermark());
     for (let round = 0; q.untilSeq !== undefined || round < TAIL_ROUNDS; round++) {
-      const rows = await sql<EventRow[]>`select ${columns(sql)} from log_events where seq > ${after}
+      const rows = await sql<EventRow[]>`select ${storedColumns(sql)} from log_events where seq > ${after}
         and seq <= ${until}
         ${levelsSql(sql, q.levels)}
         ${q.sources.length ? sql`and source in ${sql(q.sources)}` : sql``}

@@ -27,7 +27,15 @@ export const toEvent = (r: EventRow): StoredLogEvent => ({
   seq: Number(r.seq),
 });
 
+/** The columns of an EventRow, selected from a subquery that gives them by name. */
 export const columns = (sql: Sql) => sql`ts, id, seq, level, source, message, metadata, created_at`;
+
+/**
+ * The columns of an EventRow, selected from log_events itself. Metadata is stored as json since migration 006,
+ * as jsonb in rows stored before it: those are read as json, so every row comes back the same way.
+ */
+export const storedColumns = (sql: Sql) =>
+  sql`ts, id, seq, level, source, message, coalesce(metadata_json, metadata::json) as metadata, created_at`;
 
 export const at = (ms: number): Date => new Date(ms);
 

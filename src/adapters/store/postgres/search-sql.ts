@@ -3,7 +3,7 @@
 
 import type { LogQuery } from "../../../domain/query.ts";
 import type { Tx } from "./connect.ts";
-import { afterSql, at, columns, type EventRow, filterSql, type Position } from "./rows.ts";
+import { afterSql, at, columns, type EventRow, filterSql, type Position, storedColumns } from "./rows.ts";
 
 export interface WalkResult {
   /** The first `want` rows of the walk that pass the prefilter, newest first. */
@@ -48,7 +48,7 @@ export const walk = async (
       from (
         select ts, id, seq, level, source, created_at, ${match(tx, tsq)} as hit, ${match(tx, cand)} as cand,
           case when ${match(tx, tsq)} then message end as message,
-          case when ${match(tx, tsq)} then metadata end as metadata
+          case when ${match(tx, tsq)} then coalesce(metadata_json, metadata::json) end as metadata
         from log_events where ${filterSql(tx, q)} ${afterSql(tx, pos)}
         order by ts desc, id desc limit ${rows}
       ) x
@@ -98,7 +98,7 @@ export const probe = async (
 ): Promise<{ rows: EventRow[]; n: number; dense: boolean }> => {
   const rows = await tx<(EventRow & { n: string })[]>`
     select ${columns(tx)}, count(*) over () as n from (
-      select ${columns(tx)} from log_events
+      select ${storedColumns(tx)} from log_events
       where ${filterSql(tx, q)} and ts >= ${at(lo)} ${afterSql(tx, pos)} and tsv @@ ${tsq}::tsquery
       limit ${cap}
     ) s order by ts desc, id desc limit ${want}`;

@@ -64,7 +64,8 @@ const putText = (out: Buffer, at: number, value: string): number => {
 /**
  * Refuses what PostgreSQL would refuse inside the COPY, before it starts (postgres.js reports a refused COPY
  * only through our hook in copy.ts; a lone surrogate would silently become U+FFFD), and encodes the row.
- * JSON.stringify writes NUL and lone surrogates in metadata as \u escapes, which jsonb refuses.
+ * JSON.stringify writes NUL and lone surrogates in metadata as \u escapes: refused, as jsonb (before
+ * migration 006) refused them, though json takes a NUL escape.
  */
 export const encode = ({ event: e, partition, offset }: SourcedEvent): Encoded => {
   const where = () => `event ${JSON.stringify(e.id)} at ${partition}/${offset}`;
@@ -103,11 +104,8 @@ export const encode = ({ event: e, partition, offset }: SourcedEvent): Encoded =
     put32(out, at, -1);
     at += 4;
   } else {
-    // jsonb's binary form: a version byte, then the JSON text.
-    out[at + 4] = 1;
-    const n = out.write(metadata, at + 5, "utf8");
-    put32(out, at, n + 1);
-    at += 5 + n;
+    // json's binary form is its text (metadata_json, migration 006).
+    at = putText(out, at, metadata);
   }
   const n = writeTsvector(out, at + 4);
   put32(out, at, n);
@@ -123,8 +121,8 @@ export const encode = ({ event: e, partition, offset }: SourcedEvent): Encoded =
   return { id: e.id, ts: e.timestamp, tail: out.subarray(start, at) };
 };
 
-/** The fixed bytes of a tail: nine lengths, the jsonb version, ts, kafka_partition and kafka_offset. */
-const TAIL_FIXED_BYTES = 9 * 4 + 1 + 8 + 4 + 8;
+/** The fixed bytes of a tail: nine lengths, ts, kafka_partition and kafka_offset. */
+const TAIL_FIXED_BYTES = 9 * 4 + 8 + 4 + 8;
 /** Fields of a row: seq, created_at, then the tail's nine. */
 const FIELDS = 11;
 /** COPY binary's signature, flags and header extension length. */

@@ -153,7 +153,7 @@ export const storeRows = async (
     const base = lo - 1;
     if (!Number.isSafeInteger(base + inserted)) throw new Error(`watermark out of range: ${lo}`);
     await copyChunks(
-      tx`copy log_events (seq, created_at, ts, id, level, source, message, metadata, tsv, kafka_partition, kafka_offset)
+      tx`copy log_events (seq, created_at, ts, id, level, source, message, metadata_json, tsv, kafka_partition, kafka_offset)
         from stdin (format binary)`,
       encoder(rows, base, BigInt(me.now)),
       copyTimeoutMs,
