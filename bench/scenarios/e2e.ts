@@ -137,9 +137,13 @@ export const e2e = async (opts: BenchOptions) => {
     );
 
     // 2. Paced phases at 25–100 % of it, sampling freshness on a few probes per second; steps of 10 % above
-    // half, where freshness turns, so the sustained figure below is found within a tenth.
+    // half, where freshness turns, so the sustained figure below is found within a tenth. Four clients in a
+    // closed loop leave the pipeline idle between a batch's answer and their next post, so a paced load may
+    // stay fresh above the saturation figure: past 100 %, phases go on in steps of 10 % while they stay
+    // fresh, up to 150 %.
     let freshWithin1s = 0;
-    for (const pct of [25, 50, 60, 70, 80, 90, 100]) {
+    const steps = [25, 50, 60, 70, 80, 90, 100];
+    for (const pct of steps) {
       const rate = (max * pct) / 100 / BATCH;
       const every = Math.max(1, Math.ceil(rate / 4));
       const fresh: number[] = [];
@@ -192,8 +196,10 @@ export const e2e = async (opts: BenchOptions) => {
       // it (a pipeline 7 % slower than offered would end 15 s a second behind). The stored rate is the
       // phase's events over its posting time; it once included the wait for the last rows, which counted
       // the pipeline's latency against its throughput and failed phases that kept up at 0.5 s of latency.
-      if (s.p99 <= 1000 && backlogMs <= 1000 && storedRate >= 0.97 * rate * BATCH && !out.failures)
-        freshWithin1s = Math.max(freshWithin1s, storedRate);
+      const sustained =
+        s.p99 <= 1000 && backlogMs <= 1000 && storedRate >= 0.97 * rate * BATCH && !out.failures;
+      if (sustained) freshWithin1s = Math.max(freshWithin1s, storedRate);
+      if (sustained && pct >= 100 && pct < 150) steps.push(pct + 10);
     }
     res.figures.push(
       figure({
