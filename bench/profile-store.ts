@@ -34,17 +34,19 @@ const VARIANTS: [string, ((db: string) => string) | undefined][] = [
   ["without (ts, id)", () => "drop index log_events_ts_id"],
 ];
 /** gin_pending_list_limit is set on each partition's index (a partitioned index takes no storage parameters). */
-const PER_PARTITION_GIN = `do $$ declare r record; begin
+const perPartitionGin = (kb: number) => `do $$ declare r record; begin
   for r in select relid from pg_partition_tree('log_events_tsv') where isleaf loop
-    execute format('alter index %s set (gin_pending_list_limit = 65536)', r.relid::regclass);
+    execute format('alter index %s set (gin_pending_list_limit = ${kb})', r.relid::regclass);
   end loop; end $$`;
 if (process.env.GIN_VARIANTS)
   VARIANTS.push(
     ["work_mem 64 MB", (db) => `alter database ${db} set work_mem = '64MB'`],
     [
       "GIN pending list 64 MB, work_mem 64 MB",
-      (db) => `${PER_PARTITION_GIN}; alter database ${db} set work_mem = '64MB'`,
+      (db) => `${perPartitionGin(65_536)}; alter database ${db} set work_mem = '64MB'`,
     ],
+    ["GIN pending list 1 MB", () => perPartitionGin(1024)],
+    ["GIN pending list 256 kB", () => perPartitionGin(256)],
   );
 
 const events: LogEvent[] = generateArray({ count: rows, messageBytes: 250, seed: 5 });
