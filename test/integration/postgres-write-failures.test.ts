@@ -1,10 +1,17 @@
 // PostgreSQL write failures: refused data becomes UnstorableError (and the persister isolates it); a COPY timeout frees the connection.
 
 import { afterEach, beforeEach, describe, expect, it, setDefaultTimeout } from "bun:test";
-import { createPostgresStore, type PostgresStore } from "../../src/adapters/store/postgres/store.ts";
+import { openPool, type Sql } from "../../src/adapters/store/postgres/connect.ts";
+import {
+  announcer,
+  createPostgresStore,
+  type PostgresStore,
+} from "../../src/adapters/store/postgres/store.ts";
+import { createWriter, WriteConnectionClosedError } from "../../src/adapters/store/postgres/writer.ts";
 import { UnstorableError } from "../../src/domain/errors.ts";
 import type { LogEvent } from "../../src/domain/log-event.ts";
 import { encodeEvent, encodeRecord } from "../../src/domain/wire.ts";
+import { silentLogger } from "../../src/observability/logger.ts";
 import type { BusRecord, DeadLetter } from "../../src/ports/log-bus.ts";
 import type { WriteBatch } from "../../src/ports/log-store.ts";
 import { createPersister } from "../../src/services/persist.ts";
@@ -245,6 +252,55 @@ describe("postgres store write failures", () => {
       });
     } finally {
       await hasty.writer.stop();
+    }
+  });
+
+  it("fails the write as retryable without a statement on the closed connection; a retry stores it once", async () => {
+    // The writer's pool, as the store makes it; while the batch takes its seq, the server ends the transaction's
+    // session, as a shutdown does. The COPY that comes next must not run on that connection: postgres.js
+    // would write to the closed socket from a timer, an uncaught error that ends the process.
+    const app = `${schema}-w`;
+    let pool: Sql | undefined;
+    let terminate = true;
+    const announce = announcer(store.sql);
+    const writer = createWriter({
+      pool: () => {
+        pool ??= openPool(cfg.url, cfg, { schema, max: 2, applicationName: app });
+        return pool;
+      },
+      discard: async (p) => {
+        if (pool === p) pool = undefined;
+        await p.end({ timeout: 0 });
+      },
+      ensurePartitions: store.partitions.ensure,
+      copyTimeoutMs: 30_000,
+      announce: async (xid, n) => {
+        if (terminate) {
+          terminate = false;
+          await store.sql`select pg_terminate_backend(pid) from pg_stat_activity where application_name = ${app}`;
+          // Long enough for the client to see the session end.
+          await Bun.sleep(300);
+        }
+        return announce(xid, n);
+      },
+      logger: silentLogger,
+    });
+    const uncaught: unknown[] = [];
+    const onUncaught = (error: unknown) => void uncaught.push(error);
+    process.on("uncaughtException", onUncaught);
+    try {
+      const events = Array.from({ length: 500 }, (_, i) => event({ message: `row ${i}` }));
+      const failure = await writer.write(batchOf(events)).catch((e: unknown) => e);
+      await Bun.sleep(100);
+      expect(uncaught).toEqual([]);
+      expect(failure).toBeInstanceOf(WriteConnectionClosedError);
+      expect(await stored()).toBe(0);
+      expect(await writer.write(batchOf(events))).toEqual({ inserted: 500, duplicates: 0 });
+      expect(await stored()).toBe(500);
+    } finally {
+      process.off("uncaughtException", onUncaught);
+      await writer.close();
+      if (pool) await pool.end({ timeout: 0 });
     }
   });
 });

@@ -12,7 +12,7 @@ import { createPartitions, DEFAULT_PARTITION_POLICY, type PartitionPolicy } from
 import { createReader } from "./reader.ts";
 import { createSearch, DEFAULT_SEARCH_TUNING, type SearchTuning } from "./search.ts";
 import { createStats } from "./stats.ts";
-import { positionsOf, readPositions } from "./write-steps.ts";
+import { type Announce, positionsOf, readPositions } from "./write-steps.ts";
 import { createWriter } from "./writer.ts";
 
 export interface PostgresStoreOptions {
@@ -46,6 +46,25 @@ const ping = async (sql: Sql, timeoutMs: number): Promise<Health> => {
   }
 };
 
+/**
+ * Takes a range of seq for a transaction (write-steps.ts's Announce), outside the write transaction and on
+ * another pool than the writer's two connections: the watermark row is locked for this statement only.
+ * Records of transactions that ended without deleting theirs (rolled back, or their process died) go at the
+ * same time.
+ */
+export const announcer =
+  (sql: Sql): Announce =>
+  async (xid, n) => {
+    const [row] = await sql<{ lo: string }[]>`
+      with ended as (
+        delete from log_writes_in_flight where pg_visible_in_snapshot(xid, pg_current_snapshot())
+      ), w as (
+        update log_watermark set seq = seq + ${n} returning seq
+      )
+      insert into log_writes_in_flight (xid, lo) select ${xid}::xid8, seq - ${n} + 1 from w returning lo`;
+    return Number(row?.lo);
+  };
+
 export const createPostgresStore = (cfg: PostgresConfig, opts: PostgresStoreOptions = {}) => {
   const schema = checkSchema(opts.schema ?? "public");
   const logger = opts.logger ?? silentLogger;
@@ -77,19 +96,7 @@ export const createPostgresStore = (cfg: PostgresConfig, opts: PostgresStoreOpti
     const applied = await migrate(sql, schema);
     if (applied.length) logger.info("postgres migrations applied", { schema, versions: applied });
   };
-  // Outside the write transaction and on another pool than the writer's two connections: the watermark row
-  // is locked for this statement only. Records of transactions that ended without deleting theirs (rolled
-  // back, or their process died) go at the same time.
-  const announce = async (xid: string, n: number): Promise<number> => {
-    const [row] = await sql<{ lo: string }[]>`
-      with ended as (
-        delete from log_writes_in_flight where pg_visible_in_snapshot(xid, pg_current_snapshot())
-      ), w as (
-        update log_watermark set seq = seq + ${n} returning seq
-      )
-      insert into log_writes_in_flight (xid, lo) select ${xid}::xid8, seq - ${n} + 1 from w returning lo`;
-    return Number(row?.lo);
-  };
+  const announce = announcer(sql);
   const w = createWriter({
     pool: writePool,
     discard,

@@ -51,11 +51,52 @@ const reserveWithin = async (pool: Sql, ms: number): Promise<Reserved> => {
 /** Why a staged transaction is rolled back when nothing went wrong: its connection stays in use. */
 const DROPPED = new Error("staged write dropped");
 
-/** A transaction on a reserved write connection. */
+/** A transaction on a reserved write connection, and whether the server has closed that connection. */
 interface Open {
   pool: Sql;
   tx: Reserved;
+  closed: () => boolean;
 }
+
+/** Thrown for a statement on a write connection the server has closed: retryable, the connection is discarded. */
+export class WriteConnectionClosedError extends Error {
+  constructor() {
+    super("the write connection was closed by the server");
+    this.name = "WriteConnectionClosedError";
+  }
+}
+
+/** The connection object postgres.js hands to a query's `onexecute`; its pool calls `onclose` as it closes. */
+interface Watched {
+  onclose?: (() => void) | null;
+}
+
+/**
+ * Begins the transaction and watches its connection. postgres.js runs a query on a reserved connection the
+ * server has closed by writing to a socket that is gone, from a timer: an uncaught TypeError that ends the
+ * process. Releasing such a connection puts it back among the pool's open ones, where the next query meets
+ * the same end. The server closes connections mid-transaction when it shuts down (or an operator terminates
+ * them), at any moment, e.g. while the batch takes its seq on another connection. So the connection's
+ * close is watched (`onexecute` hands it over; the pool calls its `onclose`), and once it is closed the
+ * transaction's statements throw before they run and the connection is never released: its pool goes.
+ */
+const beginWatched = async (tx: Reserved): Promise<{ tx: Reserved; closed: () => boolean }> => {
+  let closed = false;
+  const watch = (c: Watched): boolean => {
+    c.onclose = () => {
+      closed = true;
+    };
+    return true;
+  };
+  await tx.unsafe("begin", [], { onexecute: watch } as never);
+  const guarded = new Proxy(tx, {
+    apply(target, self, args) {
+      if (closed) throw new WriteConnectionClosedError();
+      return Reflect.apply(target, self, args);
+    },
+  });
+  return { tx: guarded, closed: () => closed };
+};
 
 /** A later batch whose ids are being claimed on a second connection while the current batch is written. */
 interface Staged {
@@ -104,25 +145,31 @@ export const createWriter = (deps: WriterDeps) => {
       throw classify(error);
     }
     try {
-      await tx`begin`;
+      return { pool, ...(await beginWatched(tx)) };
     } catch (error) {
-      await end({ pool, tx }, error);
+      // Nothing tells whether the connection still stands: it goes with its pool.
+      await end({ pool, tx, closed: () => true }, error);
       throw classify(error);
     }
-    return { pool, tx };
   };
 
-  /** Commits (no error) or rolls back; a connection in an unknown state is destroyed with its pool. */
-  const end = async ({ pool, tx }: Open, error?: unknown): Promise<void> => {
+  /**
+   * Commits (no error) or rolls back; a connection in an unknown state, or one the server closed, is
+   * destroyed with its pool.
+   */
+  const end = async ({ pool, tx, closed }: Open, error?: unknown): Promise<void> => {
     let reusable = true;
     if (error === undefined) await tx`commit`;
-    else if (error !== DROPPED && (error instanceof CopyTimeoutError || sqlState(error) === undefined))
+    else if (
+      closed() ||
+      (error !== DROPPED && (error instanceof CopyTimeoutError || sqlState(error) === undefined))
+    )
       reusable = false;
     else
       await tx`rollback`.catch(() => {
         reusable = false;
       });
-    if (reusable) tx.release();
+    if (reusable && !closed()) tx.release();
     else {
       deps.logger.warn("postgres write connection discarded", { error });
       await deps.discard(pool).catch(() => {});
