@@ -7,6 +7,7 @@ import { ConfigError, loadConfig } from "./config/load.ts";
 import { VARIABLES } from "./config/variables.ts";
 import { parseTime } from "./domain/time.ts";
 import { createLogger } from "./observability/logger.ts";
+import { logRejections } from "./observability/rejections.ts";
 import { logWarnings } from "./observability/warnings.ts";
 import { missingServices, startRoles } from "./roles/compose.ts";
 import { runReplay } from "./roles/replay.ts";
@@ -78,6 +79,7 @@ const main = async (): Promise<number> => {
   }
   const logger = createLogger(config.logLevel, { service: "logproc" });
   logWarnings(logger);
+  logRejections(logger);
   const replayFrom = flags.values["replay-from"];
   if (replayFrom !== undefined) {
     const from = replayFrom === "earliest" ? "earliest" : parseTime(replayFrom);
