@@ -99,6 +99,17 @@ const main = async (): Promise<number> => {
     await runReplay(config, logger.child({ role: "replay" }), { from, schema });
     return 0;
   }
+  // Signals are taken from the start: one that comes while the roles start stops them once they have
+  // started (the runtime's default would end the process at once, exit code 143).
+  let signalled: string | undefined;
+  let onSignal = (signal: string): void => {
+    if (signalled) return;
+    signalled = signal;
+    logger.info("stopping once started", { signal });
+    setTimeout(() => process.exit(1), 30_000).unref();
+  };
+  process.on("SIGTERM", () => onSignal("SIGTERM"));
+  process.on("SIGINT", () => onSignal("SIGINT"));
   const running = await startRoles(config, logger);
   logger.info("started", { role: config.role, embedded: !config.kafka && !config.postgres });
   await new Promise<void>((resolve) => {
@@ -111,8 +122,8 @@ const main = async (): Promise<number> => {
       setTimeout(() => process.exit(1), 30_000).unref();
       running.stop().then(resolve, resolve);
     };
-    process.on("SIGTERM", () => stop("SIGTERM"));
-    process.on("SIGINT", () => stop("SIGINT"));
+    onSignal = stop;
+    if (signalled) stop(signalled);
   });
   logger.info("stopped");
   return 0;
