@@ -101,29 +101,23 @@ const main = async (): Promise<number> => {
   }
   // Signals are taken from the start: one that comes while the roles start stops them once they have
   // started (the runtime's default would end the process at once, exit code 143).
-  let signalled: string | undefined;
-  let onSignal = (signal: string): void => {
+  let signalled = false;
+  let stopRoles: (() => void) | undefined;
+  const onSignal = (signal: string): void => {
     if (signalled) return;
-    signalled = signal;
-    logger.info("stopping once started", { signal });
+    signalled = true;
+    logger.info("stopping", { signal });
+    // A second signal or a stuck shutdown must not keep the process alive forever.
     setTimeout(() => process.exit(1), 30_000).unref();
+    stopRoles?.();
   };
   process.on("SIGTERM", () => onSignal("SIGTERM"));
   process.on("SIGINT", () => onSignal("SIGINT"));
   const running = await startRoles(config, logger);
   logger.info("started", { role: config.role, embedded: !config.kafka && !config.postgres });
   await new Promise<void>((resolve) => {
-    let stopping = false;
-    const stop = (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      logger.info("stopping", { signal });
-      // A second signal or a stuck shutdown must not keep the process alive forever.
-      setTimeout(() => process.exit(1), 30_000).unref();
-      running.stop().then(resolve, resolve);
-    };
-    onSignal = stop;
-    if (signalled) stop(signalled);
+    stopRoles = () => void running.stop().then(resolve, resolve);
+    if (signalled) stopRoles();
   });
   logger.info("stopped");
   return 0;
