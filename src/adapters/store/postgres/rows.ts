@@ -31,11 +31,14 @@ export const toEvent = (r: EventRow): StoredLogEvent => ({
 export const columns = (sql: Sql) => sql`ts, id, seq, level, source, message, metadata, created_at`;
 
 /**
- * The columns of an EventRow, selected from log_events itself. Metadata is stored as json since migration 006,
- * as jsonb in rows stored before it: those are read as json, so every row comes back the same way.
+ * A row's metadata, read from log_events itself: stored as json since migration 006, as jsonb in rows stored
+ * before it. Those are read as json, so every row comes back the same way.
  */
+export const storedMetadata = (sql: Sql) => sql`coalesce(metadata_json, metadata::json)`;
+
+/** The columns of an EventRow, selected from log_events itself. */
 export const storedColumns = (sql: Sql) =>
-  sql`ts, id, seq, level, source, message, coalesce(metadata_json, metadata::json) as metadata, created_at`;
+  sql`ts, id, seq, level, source, message, ${storedMetadata(sql)} as metadata, created_at`;
 
 export const at = (ms: number): Date => new Date(ms);
 

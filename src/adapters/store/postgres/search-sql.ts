@@ -3,7 +3,16 @@
 
 import type { LogQuery } from "../../../domain/query.ts";
 import type { Tx } from "./connect.ts";
-import { afterSql, at, columns, type EventRow, filterSql, type Position, storedColumns } from "./rows.ts";
+import {
+  afterSql,
+  at,
+  columns,
+  type EventRow,
+  filterSql,
+  type Position,
+  storedColumns,
+  storedMetadata,
+} from "./rows.ts";
 
 export interface WalkResult {
   /** The first `want` rows of the walk that pass the prefilter, newest first. */
@@ -48,7 +57,7 @@ export const walk = async (
       from (
         select ts, id, seq, level, source, created_at, ${match(tx, tsq)} as hit, ${match(tx, cand)} as cand,
           case when ${match(tx, tsq)} then message end as message,
-          case when ${match(tx, tsq)} then coalesce(metadata_json, metadata::json) end as metadata
+          case when ${match(tx, tsq)} then ${storedMetadata(tx)} end as metadata
         from log_events where ${filterSql(tx, q)} ${afterSql(tx, pos)}
         order by ts desc, id desc limit ${rows}
       ) x
