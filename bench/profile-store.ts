@@ -14,7 +14,7 @@ import type { SourcedEvent, WriteBatch } from "../src/ports/log-store.ts";
 import { postgresPids } from "./lib/cpu.ts";
 import { generateArray } from "./lib/data.ts";
 import { cpuSeconds } from "./lib/proc.ts";
-import { createDatabase, dbUrl, dropDatabase, runId } from "./lib/services.ts";
+import { createDatabase, dbUrl, dropDatabase, runId, storeConfig } from "./lib/services.ts";
 import { median } from "./lib/stats.ts";
 
 const rows = Number(process.argv[2] ?? 200_000);
@@ -62,17 +62,6 @@ for (let at = 0; at < rows; at += batchSize) {
   });
 }
 
-const configOf = (url: string) => ({
-  url,
-  readUrl: url,
-  username: undefined,
-  password: undefined,
-  ssl: "disable" as const,
-  sslCa: undefined,
-  queryTimeoutMs: 30_000,
-  poolSize: 2,
-});
-
 interface Measured {
   name: string;
   seconds: number;
@@ -86,7 +75,7 @@ const measure = async (
 ): Promise<Measured> => {
   const db = `profile_store_${id}_${n}`;
   await createDatabase(db);
-  const store = createPostgresStore(configOf(dbUrl(db)));
+  const store = createPostgresStore(storeConfig(dbUrl(db)));
   try {
     await store.writer.start();
     if (alter) await store.sql.unsafe(alter(db));
@@ -114,7 +103,7 @@ const measure = async (
 const measureClaim = async (how: "copy" | "one by one"): Promise<number> => {
   const db = `profile_store_${id}_claim`;
   await createDatabase(db);
-  const store = createPostgresStore(configOf(dbUrl(db)));
+  const store = createPostgresStore(storeConfig(dbUrl(db)));
   try {
     await store.writer.start();
     const tx = await store.sql.reserve();

@@ -11,7 +11,7 @@ import type { LogEvent } from "../src/domain/log-event.ts";
 import { createLogger } from "../src/observability/logger.ts";
 import { logRejections } from "../src/observability/rejections.ts";
 import type { WriteBatch } from "../src/ports/log-store.ts";
-import { createDatabase, dbUrl, dropDatabase, runId } from "./lib/services.ts";
+import { createDatabase, dbUrl, dropDatabase, runId, storeConfig } from "./lib/services.ts";
 
 const seconds = Number(process.argv[2] ?? 30);
 const lost: string[] = [];
@@ -28,19 +28,7 @@ process.on("uncaughtException", (error) => {
 const db = `sessions_ended_${runId()}`;
 await createDatabase(db);
 const url = dbUrl(db);
-const store = createPostgresStore(
-  {
-    url,
-    readUrl: url,
-    username: undefined,
-    password: undefined,
-    ssl: "disable",
-    sslCa: undefined,
-    queryTimeoutMs: 30_000,
-    poolSize: 2,
-  },
-  { applicationName: db },
-);
+const store = createPostgresStore(storeConfig(url), { applicationName: db });
 await store.writer.start();
 const admin = postgres(dbUrl("postgres"), { max: 1, onnotice: () => {} });
 

@@ -13,6 +13,18 @@ const DAY_MS = 86_400_000;
 
 export const dbUrl = (db: string): string => `${PG_BASE}/${db}`;
 
+/** The PostgreSQL store's configuration for a benchmark's own database (two connections, no TLS). */
+export const storeConfig = (url: string) => ({
+  url,
+  readUrl: url,
+  username: undefined,
+  password: undefined,
+  ssl: "disable" as const,
+  sslCa: undefined,
+  queryTimeoutMs: 30_000,
+  poolSize: 2,
+});
+
 /** A short unique suffix for topics, groups and databases of one run. */
 export const runId = (): string => `${Date.now().toString(36)}${process.pid.toString(36)}`;
 
