@@ -93,7 +93,7 @@ export interface Config {
     maxTailStreamsPerClient: number;
     statsMaxSources: number;
   };
-  consumer: { batchSize: number; batchBytes: number; retentionDays: number };
+  consumer: { batchSize: number; batchBytes: number; writers: number; retentionDays: number };
   /** The shipper protocols: the Elasticsearch version the handshake reports, and syslog (off without a port). */
   protocols: {
     elasticsearchVersion: string;
@@ -235,6 +235,7 @@ export const loadConfig = (env: Record<string, string | undefined>, roleOverride
     },
     consumer: {
       batchSize: e.CONSUMER_BATCH_SIZE,
+      writers: e.CONSUMER_WRITERS,
       batchBytes: e.CONSUMER_BATCH_BYTES,
       retentionDays: e.RETENTION_DAYS,
     },

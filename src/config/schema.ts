@@ -168,6 +168,7 @@ export const EnvSchema = z.object({
   MAX_METADATA_BYTES: count(16 * 1024, 2, 16 * 1024 * 1024),
   CONSUMER_BATCH_SIZE: count(10_000, 1, 1_000_000),
   CONSUMER_BATCH_BYTES: count(32 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024),
+  CONSUMER_WRITERS: count(2, 1, 8),
   RETENTION_DAYS: count(0, 0, 36_500),
   CACHE_TTL_MS: count(300_000, 0, 86_400_000),
   CACHE_LIVE_TTL_MS: count(2000, 0, 2000),

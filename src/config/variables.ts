@@ -138,6 +138,11 @@ export const VARIABLES: readonly Variable[] = [
     help: "most bytes of records in one consumer batch (a larger record goes alone)",
   },
   {
+    name: "CONSUMER_WRITERS",
+    default: "2",
+    help: "batches a consumer writes at once, each of its own partitions, on two connections each (Kafka and PostgreSQL)",
+  },
+  {
     name: "RETENTION_DAYS",
     default: "0",
     help: "delete events of days older than this (PostgreSQL and SQLite); 0 = keep all",

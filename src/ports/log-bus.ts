@@ -77,8 +77,12 @@ export interface BatchHandler {
 }
 
 export interface LogSubscriber extends Lifecycle {
-  /** Starts delivering batches to the handler; resolves once consumption is running. */
-  run(handler: BatchHandler): Promise<void>;
+  /**
+   * Starts delivering batches to the handler; resolves once consumption is running. Several handlers are
+   * lanes that write concurrently, on a bus with partitions: each partition's records go to one lane at a
+   * time, in order. A bus without partitions hands everything to the first.
+   */
+  run(handlers: BatchHandler | readonly BatchHandler[]): Promise<void>;
   deadLetter(letters: DeadLetter[]): Promise<void>;
   health(): Promise<Health>;
   /** Messages behind the head, per partition (for the lag metric). */

@@ -39,6 +39,9 @@ export interface Unstorable {
   error: string;
 }
 
+/** What stores batches: a writer, or one of its lanes. */
+export type BatchWriter = Pick<LogWriter, "write" | "prepare" | "stage">;
+
 export interface LogWriter extends Lifecycle {
   /** Stores the batch and advances the offsets in one transaction; a retried batch adds nothing. */
   write(batch: WriteBatch): Promise<WriteResult>;
@@ -52,6 +55,11 @@ export interface LogWriter extends Lifecycle {
    * current write is in flight so the writer can start on it early. A write() of anything else undoes it.
    */
   stage?(batch: WriteBatch): void;
+  /**
+   * Optional: another writer on connections of its own, to write batches concurrently with this one and the
+   * others (the consumer's lanes; their batches hold different partitions). It stops with this writer.
+   */
+  lane?(): BatchWriter;
   /** Where write() last left each partition for this group and topic. */
   committedPositions(group: string, topic: string): Promise<Map<number, Position>>;
   /**

@@ -23,6 +23,8 @@ export interface Stack {
   writer: LogWriter;
   reader: LogReader;
   group: string;
+  /** Batches the consumer writes at once (CONSUMER_WRITERS on Kafka, whose partitions they divide; else 1). */
+  lanes: number;
   /** Applies the store's migrations (a no-op for SQLite, whose schema is created on open). */
   migrate(): Promise<void>;
   /** Drops stored events older than `days` (whole daily partitions on PostgreSQL, row chunks on SQLite). */
@@ -83,6 +85,7 @@ export const createStack = (
       writer,
       reader,
       group: subscriber.groupId,
+      lanes: config.consumer.writers,
       migrate,
       retain,
       describe: { bus: "kafka", store: config.postgres ? "postgres" : "sqlite" },
@@ -99,6 +102,7 @@ export const createStack = (
     writer,
     reader,
     group,
+    lanes: 1,
     migrate,
     retain,
     describe: { bus: "in-process", store: config.postgres ? "postgres" : "sqlite" },

@@ -6,8 +6,8 @@ import { apiKeyAuth } from "../http/middleware.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import type { LogSubscriber } from "../ports/log-bus.ts";
-import type { LogWriter } from "../ports/log-store.ts";
-import { createPersister } from "../services/persist.ts";
+import type { BatchWriter, LogWriter } from "../ports/log-store.ts";
+import { createPersister, type PersistObserver } from "../services/persist.ts";
 import { remoteAddress } from "./remote.ts";
 import { serve } from "./serve.ts";
 
@@ -17,6 +17,8 @@ export interface ConsumerParts {
   group: string;
   metrics: Metrics | undefined;
   logger: Logger;
+  /** Batches written at once, each of its own partitions (CONSUMER_WRITERS; 1 on a bus without partitions). */
+  lanes?: number;
   /** Skip the HTTP surface (replay runs). */
   http?: boolean;
 }
@@ -29,40 +31,42 @@ export const startConsumer = async (config: Config, parts: ConsumerParts): Promi
   const { metrics, logger, subscriber, writer } = parts;
   await writer.start();
   await subscriber.start();
-  const persist = createPersister({
-    writer,
-    subscriber,
-    group: parts.group,
-    observer: {
-      consumed: (n) => metrics?.consumed.inc(n),
-      stored: (inserted, duplicates, seconds, size) => {
-        metrics?.stored.inc(inserted);
-        metrics?.duplicates.inc(duplicates);
-        metrics?.processingDuration.observe(seconds);
-        metrics?.batchSize.observe(size);
-      },
-      deadLettered: (reason, n) => {
-        metrics?.dlq.inc({ reason }, n);
-        logger.warn("message dead-lettered", { reason, count: n });
-      },
-      freshness: (s) => metrics?.freshness.observe(Math.max(0, s)),
-      shrunk: (eventsPerWrite) =>
-        logger.warn("store write timed out; retrying the batch in smaller writes", { eventsPerWrite }),
+  const observer: PersistObserver = {
+    consumed: (n) => metrics?.consumed.inc(n),
+    stored: (inserted, duplicates, seconds, size) => {
+      metrics?.stored.inc(inserted);
+      metrics?.duplicates.inc(duplicates);
+      metrics?.processingDuration.observe(seconds);
+      metrics?.batchSize.observe(size);
     },
+    deadLettered: (reason, n) => {
+      metrics?.dlq.inc({ reason }, n);
+      logger.warn("message dead-lettered", { reason, count: n });
+    },
+    freshness: (s) => metrics?.freshness.observe(Math.max(0, s)),
+    shrunk: (eventsPerWrite) =>
+      logger.warn("store write timed out; retrying the batch in smaller writes", { eventsPerWrite }),
+  };
+  // The first lane writes with the writer itself; the others with lanes of it, on connections of their own.
+  const lanes = writer.lane ? Math.max(1, parts.lanes ?? 1) : 1;
+  const writers: BatchWriter[] = [writer];
+  for (let i = 1; i < lanes; i++) if (writer.lane) writers.push(writer.lane());
+  const handlers = writers.map((laneWriter) => {
+    const persist = createPersister({ writer: laneWriter, subscriber, group: parts.group, observer });
+    return Object.assign(
+      async (batch: Parameters<typeof persist>[0]) => {
+        try {
+          await persist(batch);
+        } catch (error) {
+          metrics?.consumptionErrors.inc({ reason: "store" });
+          logger.warn("batch not stored; it will be retried", { error, records: batch.records.length });
+          throw error;
+        }
+      },
+      { prepare: persist.prepare },
+    );
   });
-  const handler = Object.assign(
-    async (batch: Parameters<typeof persist>[0]) => {
-      try {
-        await persist(batch);
-      } catch (error) {
-        metrics?.consumptionErrors.inc({ reason: "store" });
-        logger.warn("batch not stored; it will be retried", { error, records: batch.records.length });
-        throw error;
-      }
-    },
-    { prepare: persist.prepare },
-  );
-  await subscriber.run(handler);
+  await subscriber.run(handlers);
 
   const lagTimer = setInterval(() => {
     subscriber

@@ -4,7 +4,7 @@ import { UnstorableError, WriteTimeoutError } from "../domain/errors.ts";
 import { nextPositions } from "../domain/offsets.ts";
 import { decodeRecord, encodeEvent, type RecordDecodeResult } from "../domain/wire.ts";
 import type { BusBatch, BusRecord, DeadLetter, LogSubscriber } from "../ports/log-bus.ts";
-import type { LogWriter, SourcedEvent, WriteBatch, WriteResult } from "../ports/log-store.ts";
+import type { BatchWriter, SourcedEvent, WriteBatch, WriteResult } from "../ports/log-store.ts";
 import { createTimeSlicer } from "./time-slices.ts";
 
 export interface PersistObserver {
@@ -17,7 +17,7 @@ export interface PersistObserver {
 }
 
 export interface PersistDeps {
-  writer: LogWriter;
+  writer: BatchWriter;
   subscriber: Pick<LogSubscriber, "deadLetter">;
   group: string;
   observer?: PersistObserver;

@@ -292,4 +292,72 @@ describe("Kafka subscriber", () => {
     expect(calls).toBeLessThan(10);
     expect(sum(await sub.lag())).toBe(10);
   });
+
+  test("lanes write at once, a partition in one lane at a time and in order", async () => {
+    const { publisher, subscriber } = await setup({ partitions: 6 });
+    await publisher.publish(makeEvents(1200, ["a", "b", "c", "d", "e", "f", "g", "h"]));
+    const sub = await subscriber({ maxBatch: 50 });
+    const inFlight = [new Set<number>(), new Set<number>()];
+    const lastOffset = new Map<number, bigint>();
+    const handled = [0, 0];
+    const problems: string[] = [];
+    let together = 0;
+    const lane = (me: 0 | 1) => async (batch: BusBatch) => {
+      const other = inFlight[1 - me] as Set<number>;
+      const mine = new Set(batch.records.map((r) => r.partition));
+      for (const p of mine) if (other.has(p)) problems.push(`partition ${p} in both lanes`);
+      for (const r of batch.records) {
+        const before = lastOffset.get(r.partition);
+        if (before !== undefined && BigInt(r.offset) <= before)
+          problems.push(`partition ${r.partition}: offset ${r.offset} after ${before}`);
+        lastOffset.set(r.partition, BigInt(r.offset));
+      }
+      for (const p of mine) inFlight[me]?.add(p);
+      if (other.size) together++;
+      await Bun.sleep(20);
+      for (const p of mine) inFlight[me]?.delete(p);
+      handled[me] = (handled[me] ?? 0) + batch.records.length;
+    };
+    await sub.run([lane(0), lane(1)]);
+    await waitFor("all records", () => (handled[0] ?? 0) + (handled[1] ?? 0) === 1200);
+    expect(problems).toEqual([]);
+    expect(handled[0]).toBeGreaterThan(0);
+    expect(handled[1]).toBeGreaterThan(0);
+    expect(together).toBeGreaterThan(0);
+    await waitFor("committed", async () => sum(await sub.lag()) === 0);
+  });
+
+  test("a lane that keeps failing holds only its own partitions; the other lane stores the rest", async () => {
+    const { publisher, subscriber } = await setup({ partitions: 6 });
+    await publisher.publish(makeEvents(600, ["a", "b", "c", "d", "e", "f", "g", "h"]));
+    const sub = await subscriber({ maxBatch: 50, retryBackoff: { initialMs: 50, maxMs: 100 } });
+    let failing = true;
+    /** Partition → when lane 0 first failed a batch of it. */
+    const failed = new Map<number, number>();
+    const stored: { record: BusRecord; at: number }[][] = [[], []];
+    const store = (lane: 0 | 1, batch: BusBatch) => {
+      const at = performance.now();
+      for (const record of batch.records) stored[lane]?.push({ record, at });
+    };
+    await sub.run([
+      async (batch) => {
+        if (failing) {
+          for (const r of batch.records)
+            if (!failed.has(r.partition)) failed.set(r.partition, performance.now());
+          throw new Error("store down");
+        }
+        store(0, batch);
+      },
+      async (batch) => store(1, batch),
+    ]);
+    await waitFor("the failing lane tried", () => failed.size > 0);
+    await Bun.sleep(1500);
+    // While lane 0 fails, its partitions wait for it: none of their records went to lane 1 meanwhile.
+    const meanwhile = (stored[1] ?? []).filter(({ record, at }) => at > (failed.get(record.partition) ?? at));
+    expect(meanwhile).toEqual([]);
+    expect(stored[1]?.length).toBeGreaterThan(0);
+    failing = false;
+    await waitFor("all records", () => (stored[0]?.length ?? 0) + (stored[1]?.length ?? 0) === 600);
+    await waitFor("committed", async () => sum(await sub.lag()) === 0);
+  });
 });

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import type { EachBatchPayload, KafkaMessage } from "kafkajs";
 import { BatchMerger } from "../../src/adapters/bus/kafka/batch-merger.ts";
 import { type BatchSource, consumeBatch } from "../../src/adapters/bus/kafka/consume-batch.ts";
+import { PartitionLanes } from "../../src/adapters/bus/kafka/lanes.ts";
 import type { Position, Taken } from "../../src/domain/offsets.ts";
 import { silentLogger } from "../../src/observability/logger.ts";
 import type { BusBatch } from "../../src/ports/log-bus.ts";
@@ -60,7 +61,7 @@ const source = (holds: boolean | undefined, start?: Position) => {
   });
   mergers.push(merger);
   const src: BatchSource = {
-    merger,
+    lanes: new PartitionLanes([merger]),
     maxBatch: 1000,
     signal: new AbortController().signal,
     positions: new Map(),

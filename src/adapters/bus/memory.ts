@@ -155,7 +155,9 @@ export class MemoryBus implements LogPublisher, LogSubscriber {
     return stored;
   }
 
-  async run(handler: BatchHandler): Promise<void> {
+  async run(handlers: BatchHandler | readonly BatchHandler[]): Promise<void> {
+    const handler = Array.isArray(handlers) ? handlers[0] : (handlers as BatchHandler);
+    if (!handler) throw new Error("no handler");
     this.handler = handler;
     this.running = true;
     this.loop = this.consume();

@@ -105,6 +105,11 @@ export class BatchMerger {
     this.pump();
   }
 
+  /** Events accepted but not yet handed over. */
+  get waiting(): number {
+    return this.queued;
+  }
+
   /** Whether a slice may be accepted now: what waits stays within the capacity, in events and bytes. */
   hasRoom(count: number, bytes = 0): boolean {
     return (

@@ -13,6 +13,7 @@ import type { Logger } from "../../../observability/logger.ts";
 import type { BusRecord } from "../../../ports/log-bus.ts";
 import { recordEvents, recordsBytes } from "../record-bytes.ts";
 import { type BatchMerger, MergerClosed } from "./batch-merger.ts";
+import type { PartitionLanes } from "./lanes.ts";
 import { toBusRecord } from "./messages.ts";
 import { errorMessage, withDeadline } from "./timing.ts";
 
@@ -28,7 +29,8 @@ export interface PartitionLog {
 export type CommitNext = (next: Map<number, string>) => Promise<void>;
 
 export interface BatchSource {
-  merger: BatchMerger;
+  /** The mergers, one per writer lane, and which one each partition's records go to. */
+  lanes: PartitionLanes;
   maxBatch: number;
   /** Aborted when the subscriber stops. */
   signal: AbortSignal;
@@ -60,9 +62,10 @@ const HEARTBEAT_EVERY_MS = 1000;
 const waitForRoom = async (
   payload: EachBatchPayload,
   src: BatchSource,
+  merger: BatchMerger,
   live: () => boolean,
 ): Promise<boolean> => {
-  await src.merger.waitForRoom(HEARTBEAT_EVERY_MS);
+  await merger.waitForRoom(HEARTBEAT_EVERY_MS);
   if (!live()) return false;
   try {
     await payload.heartbeat();
@@ -123,15 +126,21 @@ export const consumeBatch = async (payload: EachBatchPayload, src: BatchSource):
     i = end;
     const last = slice[slice.length - 1];
     if (!last || !live()) return;
-    // Checked again right before submit, with no await between: concurrent calls cannot overfill it.
+    // Checked again right before submit, with no await between: concurrent calls cannot overfill it, and the
+    // partition's lane is the one it is bound to then.
     const bytes = recordsBytes(slice);
-    while (!src.merger.hasRoom(events, bytes)) if (!(await waitForRoom(payload, src, live))) return;
+    let merger = src.lanes.mergerOf(partition);
+    while (!merger.hasRoom(events, bytes)) {
+      if (!(await waitForRoom(payload, src, merger, live))) return;
+      merger = src.lanes.mergerOf(partition);
+    }
     try {
-      src.merger.submit(slice);
+      merger.submit(slice);
     } catch (error) {
       if (error instanceof MergerClosed) return;
       throw error;
     }
+    src.lanes.submitted(partition, merger, slice.length);
     took(src, partition, last);
     resolveOffset(last.offset);
   }

@@ -17,6 +17,7 @@ import {
 } from "./consume-batch.ts";
 import { ConsumerLoop } from "./consumer-loop.ts";
 import { DeadLetterSender } from "./dead-letters.ts";
+import { PartitionLanes } from "./lanes.ts";
 import {
   createLagReader,
   prepareReplay,
@@ -71,7 +72,7 @@ export class KafkaSubscriber implements LogSubscriber {
   private readonly abort = new AbortController();
   private readonly positions: PartitionPositions = new Map();
   private readonly partitionLogs: PartitionLogs;
-  private merger: BatchMerger | undefined;
+  private lanes: PartitionLanes | undefined;
   private loop: ConsumerLoop | undefined;
   private stopping = false;
   private state: Health = { ok: false, detail: "not running" };
@@ -113,9 +114,14 @@ export class KafkaSubscriber implements LogSubscriber {
     this.dlq.start();
   }
 
-  /** Resolves after the first attempt to join the group; if the broker is down it keeps trying in the background. */
-  async run(handler: BatchHandler): Promise<void> {
-    if (this.merger) throw new Error("kafka subscriber already running");
+  /**
+   * Resolves after the first attempt to join the group; if the broker is down it keeps trying in the
+   * background. Several handlers are lanes: each gets batches of its own partitions and they write
+   * concurrently (a partition's records go to one lane at a time, see PartitionLanes).
+   */
+  async run(handlers: BatchHandler | readonly BatchHandler[]): Promise<void> {
+    if (this.lanes) throw new Error("kafka subscriber already running");
+    const all = Array.isArray(handlers) ? handlers : [handlers as BatchHandler];
     const retryBackoff = this.opts.retryBackoff ?? { initialMs: 200, maxMs: 30_000 };
     const maxBatch = this.opts.maxBatch ?? 5000;
     // Commit failures are logged, not fatal: the store holds the offsets too, and a redelivery is deduped.
@@ -127,32 +133,42 @@ export class KafkaSubscriber implements LogSubscriber {
         this.logger.warn("kafka offset commit failed", { error: errorMessage(error) });
       }
     };
-    this.merger = new BatchMerger({
-      topic: this.topic,
-      maxBatch,
-      // Two batches wait while one is written: enough to bridge a fetch, little enough to bound memory.
-      capacity: 2 * maxBatch,
-      ...(this.opts.maxBatchBytes
-        ? { maxBatchBytes: this.opts.maxBatchBytes, capacityBytes: 2 * this.opts.maxBatchBytes }
-        : {}),
-      lingerMs: this.opts.lingerMs ?? 2,
-      handler,
-      onStored: async (batch, next) => {
-        for (const [partition, offset] of next) this.positions.set(partition, offset);
-        this.consumed += recordsEvents(batch.records);
-        await commit(next);
-      },
-      retryDelay: (failures) => backoffDelay(failures, retryBackoff),
-      onFailure: (error, retryInMs) => {
-        this.logger.warn("batch handler failed; it will be handed over again", {
-          error: errorMessage(error),
-          retryInMs,
-        });
-        this.opts.metrics?.consumptionErrors.inc({ reason: "handler" });
-      },
-    });
+    // One lane: two batches wait while one is written, enough to bridge a fetch and little enough to bound
+    // memory. Several: one waits per lane (to be prepared while the lane writes), each lane's writes being
+    // bridged by the others'.
+    const waits = all.length === 1 ? 2 : 1;
+    const lanes: PartitionLanes = new PartitionLanes(
+      all.map(
+        (handler) =>
+          new BatchMerger({
+            topic: this.topic,
+            maxBatch,
+            capacity: waits * maxBatch,
+            ...(this.opts.maxBatchBytes
+              ? { maxBatchBytes: this.opts.maxBatchBytes, capacityBytes: waits * this.opts.maxBatchBytes }
+              : {}),
+            lingerMs: this.opts.lingerMs ?? 2,
+            handler,
+            onStored: async (batch, next) => {
+              for (const [partition, offset] of next) this.positions.set(partition, offset);
+              this.consumed += recordsEvents(batch.records);
+              await commit(next);
+              lanes.stored(batch);
+            },
+            retryDelay: (failures) => backoffDelay(failures, retryBackoff),
+            onFailure: (error, retryInMs) => {
+              this.logger.warn("batch handler failed; it will be handed over again", {
+                error: errorMessage(error),
+                retryInMs,
+              });
+              this.opts.metrics?.consumptionErrors.inc({ reason: "handler" });
+            },
+          }),
+      ),
+    );
+    this.lanes = lanes;
     const source: BatchSource = {
-      merger: this.merger,
+      lanes,
       maxBatch,
       signal: this.abort.signal,
       positions: this.positions,
@@ -197,7 +213,8 @@ export class KafkaSubscriber implements LogSubscriber {
   async stop(): Promise<void> {
     this.stopping = true;
     this.abort.abort();
-    await this.merger?.close();
+    await Promise.all(this.lanes?.mergers.map((m) => m.close()) ?? []);
+    this.lanes?.clear();
     await this.loop?.stop();
     await this.dlq.stop();
     await this.admin.disconnect();

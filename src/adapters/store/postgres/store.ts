@@ -79,32 +79,42 @@ export const createPostgresStore = (cfg: PostgresConfig, opts: PostgresStoreOpti
     applicationName: `${name}-reader`,
     statementTimeoutMs: cfg.queryTimeoutMs,
   });
-  // Writes own two connections (the batch being written and the next one, staged): a COPY that does not
-  // settle in time is ended by ending this pool.
-  let writeSql: Sql | undefined;
-  const writePool = (): Sql => {
-    writeSql ??= openPool(cfg.url, cfg, { schema, max: 2, applicationName: `${name}-writer` });
-    return writeSql;
-  };
-  const discard = async (pool: Sql): Promise<void> => {
-    if (writeSql === pool) writeSql = undefined;
-    await pool.end({ timeout: 0 });
-  };
-
   const partitions = createPartitions(sql, { ...DEFAULT_PARTITION_POLICY, ...opts.partitions }, logger);
   const runMigrations = async (): Promise<void> => {
     const applied = await migrate(sql, schema);
     if (applied.length) logger.info("postgres migrations applied", { schema, versions: applied });
   };
   const announce = announcer(sql);
-  const w = createWriter({
-    pool: writePool,
-    discard,
-    announce,
-    ensurePartitions: partitions.ensure,
-    copyTimeoutMs,
-    logger,
-  });
+  /**
+   * A writer of its own: two connections (the batch being written and the next one, staged), a pool that a
+   * COPY not settling in time ends. The consumer's lanes each have one and write concurrently.
+   */
+  const lanes: { w: ReturnType<typeof createWriter>; takePool: () => Sql | undefined }[] = [];
+  const newLane = () => {
+    let writeSql: Sql | undefined;
+    const w = createWriter({
+      pool: () => {
+        writeSql ??= openPool(cfg.url, cfg, { schema, max: 2, applicationName: `${name}-writer` });
+        return writeSql;
+      },
+      discard: async (pool) => {
+        if (writeSql === pool) writeSql = undefined;
+        await pool.end({ timeout: 0 });
+      },
+      announce,
+      ensurePartitions: partitions.ensure,
+      copyTimeoutMs,
+      logger,
+    });
+    const takePool = (): Sql | undefined => {
+      const pool = writeSql;
+      writeSql = undefined;
+      return pool;
+    };
+    lanes.push({ w, takePool });
+    return w;
+  };
+  const w = newLane();
   const r = createReader(readSql);
   const page = (q: LogQuery) => r.page(q);
 
@@ -112,8 +122,11 @@ export const createPostgresStore = (cfg: PostgresConfig, opts: PostgresStoreOpti
   let readerUp = false;
   const endPools = async (): Promise<void> => {
     if (writerUp || readerUp) return;
-    const pools = new Set<Sql>([sql, readSql, ...(writeSql ? [writeSql] : [])]);
-    writeSql = undefined;
+    const pools = new Set<Sql>([sql, readSql]);
+    for (const lane of lanes) {
+      const pool = lane.takePool();
+      if (pool) pools.add(pool);
+    }
     await Promise.all([...pools].map((p) => p.end({ timeout: 5 })));
   };
 
@@ -127,12 +140,16 @@ export const createPostgresStore = (cfg: PostgresConfig, opts: PostgresStoreOpti
     },
     stop: async () => {
       writerUp = false;
-      await w.close();
+      await Promise.all(lanes.map((lane) => lane.w.close()));
       await endPools();
     },
     write: (batch) => w.write(batch),
     prepare: (events) => w.prepare(events),
     stage: (batch) => w.stage(batch),
+    lane: () => {
+      const lane = newLane();
+      return { write: lane.write, prepare: lane.prepare, stage: lane.stage };
+    },
     committedPositions: async (group, topic) => positionsOf(await readPositions(sql, group, topic)),
     health: () => ping(sql, healthTimeoutMs),
     retain: (days) => partitions.dropOlderThan(days),
