@@ -48,15 +48,19 @@ export interface Running {
 
 /**
  * The runtime's settings for every process a benchmark starts: the allocator's purge delay as the container
- * image sets it (docs/operating.md), and whatever MIMALLOC_*, BUN_JSC_* or KAFKA_COMPRESSION the benchmark
- * itself was given, passed on to measure them (MIMALLOC_PURGE_DELAY=100 is the runtime's own default).
+ * image sets it (docs/operating.md), and whatever MIMALLOC_*, BUN_JSC_*, KAFKA_COMPRESSION or CONSUMER_WRITERS
+ * the benchmark itself was given, passed on to measure them (MIMALLOC_PURGE_DELAY=100 is the runtime's own
+ * default).
  */
 const runtimeEnv = (): Record<string, string> => ({
   ...DEPLOYED_RUNTIME_ENV,
   ...Object.fromEntries(
     Object.entries(process.env).filter(
       (e): e is [string, string] =>
-        (e[0].startsWith("MIMALLOC_") || e[0].startsWith("BUN_JSC_") || e[0] === "KAFKA_COMPRESSION") &&
+        (e[0].startsWith("MIMALLOC_") ||
+          e[0].startsWith("BUN_JSC_") ||
+          e[0] === "KAFKA_COMPRESSION" ||
+          e[0] === "CONSUMER_WRITERS") &&
         e[1] !== undefined,
     ),
   ),
