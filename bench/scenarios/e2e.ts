@@ -139,7 +139,7 @@ export const e2e = async (opts: BenchOptions) => {
     // 2. Paced phases at 25–100 % of it, sampling freshness on a few probes per second; steps of 10 % above
     // half, where freshness turns, so the sustained figure below is found within a tenth. Four clients in a
     // closed loop leave the pipeline idle between a batch's answer and their next post, so a paced load may
-    // stay fresh above the saturation figure: past 100 %, phases go on in steps of 10 % while they stay
+    // stay fresh above the saturation figure: past 100 %, phases go on in steps of 5 % while they stay
     // fresh, up to 150 %.
     let freshWithin1s = 0;
     const steps = [25, 50, 60, 70, 80, 90, 100];
@@ -199,7 +199,7 @@ export const e2e = async (opts: BenchOptions) => {
       const sustained =
         s.p99 <= 1000 && backlogMs <= 1000 && storedRate >= 0.97 * rate * BATCH && !out.failures;
       if (sustained) freshWithin1s = Math.max(freshWithin1s, storedRate);
-      if (sustained && pct >= 100 && pct < 150) steps.push(pct + 10);
+      if (sustained && pct >= 100 && pct < 150) steps.push(pct + 5);
     }
     res.figures.push(
       figure({
