@@ -1,6 +1,8 @@
 // Benchmark entry: npm run bench -- <scenario|all> [--tiny] [--scale x] [--rounds n] [--minutes n] [--consumers n] [--out dir]
 
 import { resolve } from "node:path";
+import { createLogger } from "../src/observability/logger.ts";
+import { logWarnings } from "../src/observability/warnings.ts";
 import type { BenchOptions, Scenario } from "./lib/context.ts";
 import { retryOnOutage } from "./lib/outage.ts";
 import { note } from "./lib/progress.ts";
@@ -70,6 +72,8 @@ const parse = (argv: string[]) => {
 };
 
 const main = async () => {
+  // kafkajs's negative timeout warning, as the roles filter it; other warnings still show.
+  logWarnings(createLogger("warn", { component: "bench" }));
   const args = parse(process.argv.slice(2));
   const command = `npm run bench -- ${process.argv.slice(2).join(" ")}`;
   let failed = 0;
