@@ -48,9 +48,8 @@ export const startConsumer = async (config: Config, parts: ConsumerParts): Promi
       logger.warn("store write timed out; retrying the batch in smaller writes", { eventsPerWrite }),
   };
   // The first lane writes with the writer itself; the others with lanes of it, on connections of their own.
-  const lanes = writer.lane ? Math.max(1, parts.lanes ?? 1) : 1;
   const writers: BatchWriter[] = [writer];
-  for (let i = 1; i < lanes; i++) if (writer.lane) writers.push(writer.lane());
+  while (writer.lane && writers.length < (parts.lanes ?? 1)) writers.push(writer.lane());
   const handlers = writers.map((laneWriter) => {
     const persist = createPersister({ writer: laneWriter, subscriber, group: parts.group, observer });
     return Object.assign(
