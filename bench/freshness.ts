@@ -10,7 +10,7 @@ import postgres from "postgres";
 import { visibleWatermark } from "../src/adapters/store/postgres/reader.ts";
 import { createLogger } from "../src/observability/logger.ts";
 import { logWarnings } from "../src/observability/warnings.ts";
-import { generateArray } from "./lib/data.ts";
+import { BATCH, batchBodies, postBatch, probeFreshness } from "./lib/batches.ts";
 import { paced } from "./lib/load.ts";
 import { startRole, waitFor } from "./lib/proc.ts";
 import {
@@ -26,7 +26,6 @@ import { summarize } from "./lib/stats.ts";
 
 logWarnings(createLogger("warn", { component: "bench" }));
 
-const BATCH = 1000;
 const rates = (process.argv[2] ?? "16000,19000,22000").split(",").filter(Boolean).map(Number);
 const seconds = Number(process.argv[3] ?? 15);
 const id = runId();
@@ -69,28 +68,9 @@ try {
     waitFor(`http://127.0.0.1:${consumer.ports.consumer}/actuator/health`, 60_000, consumer),
     waitFor(`${gw}/health`, 60_000, gateway),
   ]);
-  // As in e2e: templates serialized once, fresh ids and the current time spliced in per post.
-  const templates = generateArray({ count: 200 * BATCH, seed: 61 }).map(({ id: _, timestamp: __, ...rest }) =>
-    JSON.stringify(rest).slice(1),
-  );
-  let serial = 0;
-  const body = () => {
-    const now = Date.now();
-    const base = (serial % 200) * BATCH;
-    const prefix = `fresh-${id}-${serial++}-`;
-    const events: string[] = [];
-    for (let k = 0; k < BATCH; k++)
-      events.push(`{"id":"${prefix}${k}","timestamp":${now},${templates[base + k] as string}`);
-    return { text: `[${events.join(",")}]`, probe: `${prefix}${BATCH - 1}` };
-  };
-  const post = async (b: { text: string }) => {
-    const r = await fetch(`${pr}/batch`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: b.text,
-    });
-    await r.text();
-    if (r.status !== 200) throw new Error(`batch answered ${r.status}`);
+  const body = batchBodies(`fresh-${id}`, 200);
+  const post = async (b: { text: string }): Promise<void> => {
+    await postBatch(pr, b.text);
   };
   // The group joined and the first partitions created before anything is timed.
   await paced(5, 8, () => post(body()));
@@ -135,20 +115,7 @@ try {
       const b = body();
       await post(b);
       sent += BATCH;
-      if (i % every !== 0) return;
-      const at = performance.now();
-      probes.push(
-        (async () => {
-          for (const until = Date.now() + 120_000; Date.now() < until; await Bun.sleep(20)) {
-            const r = await fetch(`${gw}/logs/${b.probe}`);
-            await r.text();
-            if (r.status === 200) {
-              fresh.push(performance.now() - at);
-              return;
-            }
-          }
-        })(),
-      );
+      if (i % every === 0) probes.push(probeFreshness(gw, b.probe, performance.now(), fresh));
     });
     const posted = performance.now();
     await Promise.all(probes);

@@ -3,9 +3,9 @@
 
 import postgres from "postgres";
 import { visibleWatermark } from "../../src/adapters/store/postgres/reader.ts";
+import { BATCH, batchBodies, postBatch, probeFreshness } from "../lib/batches.ts";
 import { type BenchOptions, ResultBuilder } from "../lib/context.ts";
 import { cpuPerEvent, kafkaPids, postgresPids, readCpu } from "../lib/cpu.ts";
-import { generateArray } from "../lib/data.ts";
 import { paced } from "../lib/load.ts";
 import { startRole, waitFor } from "../lib/proc.ts";
 import { note, phase } from "../lib/progress.ts";
@@ -20,8 +20,6 @@ import {
   runId,
 } from "../lib/services.ts";
 import { summarize } from "../lib/stats.ts";
-
-const BATCH = 1000;
 
 export const e2e = async (opts: BenchOptions) => {
   const res = new ResultBuilder("e2e", opts);
@@ -63,32 +61,13 @@ export const e2e = async (opts: BenchOptions) => {
       ...consumers.map((c) => waitFor(`http://127.0.0.1:${c.ports.consumer}/actuator/health`, 60_000, c)),
       waitFor(`${gw}/health`, 60_000, gateway),
     ]);
-    // Templates; each post gets fresh ids and the current time, so every event is new and fresh. Each
-    // template's other fields are serialized once: a post splices the id and time in front of them, so
-    // these clients take little of the CPU the pipeline is measured on.
-    const templates = generateArray({ count: distinct * BATCH, seed: 61 }).map(
-      ({ id: _, timestamp: __, ...rest }) => JSON.stringify(rest).slice(1),
-    );
-    let serial = 0;
-    const body = (i: number): { text: string; probe: string } => {
-      const now = Date.now();
-      const base = (i % distinct) * BATCH;
-      const prefix = `e2e-${id}-${serial++}-`;
-      const events: string[] = [];
-      for (let k = 0; k < BATCH; k++)
-        events.push(`{"id":"${prefix}${k}","timestamp":${now},${templates[base + k] as string}`);
-      return { text: `[${events.join(",")}]`, probe: `${prefix}${BATCH - 1}` };
-    };
+    const body = batchBodies(`e2e-${id}`, distinct);
     let accepted = 0;
     const post = async (b: { text: string }) => {
-      const r = await fetch(`${pr}/batch`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: b.text,
-      });
-      const j = (await r.json()) as { successCount?: number };
-      if (r.status !== 200) throw new Error(`batch answered ${r.status}: ${JSON.stringify(j).slice(0, 200)}`);
-      accepted += j.successCount ?? 0;
+      // Awaited before the sum: `accepted += await …` would read accepted before the wait and lose what
+      // concurrent posts added meanwhile.
+      const n = await postBatch(pr, b.text);
+      accepted += n;
     };
     const stored = (): Promise<number> => visibleWatermark(sql);
     const drain = async (label: string) => {
@@ -118,7 +97,7 @@ export const e2e = async (opts: BenchOptions) => {
     let failures = 0;
     await Promise.all(
       Array.from({ length: 4 }, async () => {
-        while (!stop) await post(body(serial)).catch(() => failures++);
+        while (!stop) await post(body()).catch(() => failures++);
       }),
     );
     clearInterval(timer);
@@ -156,23 +135,10 @@ export const e2e = async (opts: BenchOptions) => {
       const startStored = await stored();
       const ts = performance.now();
       const out = await paced(rate, seconds, async (i) => {
-        const b = body(serial);
+        const b = body();
         await post(b);
         p.tick();
-        if (i % every !== 0) return;
-        const acceptedAt = performance.now();
-        probes.push(
-          (async () => {
-            for (const until = Date.now() + 120_000; Date.now() < until; await Bun.sleep(20)) {
-              const r = await fetch(`${gw}/logs/${b.probe}`);
-              await r.text();
-              if (r.status === 200) {
-                fresh.push(performance.now() - acceptedAt);
-                return;
-              }
-            }
-          })(),
-        );
+        if (i % every === 0) probes.push(probeFreshness(gw, b.probe, performance.now(), fresh));
       });
       const posted = performance.now();
       await drain(`${pct} %`);
