@@ -4,7 +4,7 @@ import type { PostgresConfig } from "../../../config/load.ts";
 import type { LogQuery } from "../../../domain/query.ts";
 import { type Logger, silentLogger } from "../../../observability/logger.ts";
 import type { Health } from "../../../ports/log-bus.ts";
-import type { LogReader, LogWriter } from "../../../ports/log-store.ts";
+import type { BatchWriter, LogReader, LogWriter } from "../../../ports/log-store.ts";
 import { checkSchema, openPool, type Sql } from "./connect.ts";
 import { readTimeout } from "./errors.ts";
 import { migrate } from "./migrate.ts";
@@ -146,10 +146,7 @@ export const createPostgresStore = (cfg: PostgresConfig, opts: PostgresStoreOpti
     write: (batch) => w.write(batch),
     prepare: (events) => w.prepare(events),
     stage: (batch) => w.stage(batch),
-    lane: () => {
-      const lane = newLane();
-      return { write: lane.write, prepare: lane.prepare, stage: lane.stage };
-    },
+    lane: (): BatchWriter => newLane(),
     committedPositions: async (group, topic) => positionsOf(await readPositions(sql, group, topic)),
     health: () => ping(sql, healthTimeoutMs),
     retain: (days) => partitions.dropOlderThan(days),
