@@ -43,18 +43,20 @@ const consumer = startRole("consumer", { ...kafkaEnv, POSTGRES_URL: dbUrl(db) })
 const gateway = startRole("gateway", { POSTGRES_URL: dbUrl(db), CACHE_TTL_MS: "0", CACHE_LIVE_TTL_MS: "0" });
 const sql = postgres(dbUrl(db), { max: 1, onnotice: () => {} });
 
-/** The sum of a metric's samples (every label) on the consumer's metrics page. */
-const metric = async (name: string): Promise<number> => {
+/** The consumer's batches so far, from one read of its metrics page (each metric summed over its labels). */
+const batches = async () => {
   const text = await (await fetch(`http://127.0.0.1:${consumer.ports.consumer}/actuator/prometheus`)).text();
-  let sum = 0;
-  for (const line of text.split("\n")) if (line.startsWith(`${name} `)) sum += Number(line.split(" ").pop());
-  return sum;
+  const sum = (name: string): number => {
+    let n = 0;
+    for (const line of text.split("\n")) if (line.startsWith(`${name} `)) n += Number(line.split(" ").pop());
+    return n;
+  };
+  return {
+    count: sum("consumer_batch_size_count"),
+    events: sum("consumer_batch_size_sum"),
+    seconds: sum("log_processing_duration_seconds_sum"),
+  };
 };
-const batches = async () => ({
-  count: await metric("consumer_batch_size_count"),
-  events: await metric("consumer_batch_size_sum"),
-  seconds: await metric("log_processing_duration_seconds_sum"),
-});
 const wal = async () => {
   const [row] = await sql<{ bytes: number }[]>`select wal_bytes::float8 as bytes from pg_stat_wal`;
   return row?.bytes ?? 0;
